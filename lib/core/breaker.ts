@@ -1,0 +1,779 @@
+import type { Observable, Subscriber, TeardownLogic } from 'rxjs';
+import { Bulkhead } from './bulkhead';
+import { callerSignal, withCallSignal } from './call-signal';
+import { systemClock, type Clock } from './clock';
+import { BulkheadFullError, CallTimeoutError, CircuitOpenError, ResultFailureError } from './errors';
+import { LastKnownGood } from './last-known-good';
+import { resolveOptions, type ResolvedOptions } from './options';
+import { retryDelay } from './retry-delay';
+import { isObservableLike, isPromiseLike, loadRx } from './rx';
+import { sleep } from './sleep';
+import { BreakerStateMachine, REJECTED } from './state-machine';
+import type { BreakerEvent, BreakerOptions } from './types';
+
+/** What a breaker (or a decorated method) has learnt about the shape of its function's results. */
+export interface ShapeMemory {
+  shape: Shape;
+}
+export type Shape = 'unknown' | 'promise' | 'observable' | 'sync';
+
+const AsyncFunction = async function () {}.constructor;
+
+type AnyFn = (...args: never[]) => unknown;
+type Call = (...args: unknown[]) => unknown;
+
+export interface BreakerDeps {
+  clock?: Clock;
+  /** Randomness for jitter (halfOpenBackoff, retry). Default Math.random. */
+  random?: () => number;
+}
+
+/**
+ * One circuit breaker: the state machine plus the policies around it, applied in this order (outermost
+ * first): fallback → retry → breaker → bulkhead → timeout → fn.
+ *
+ * @example
+ * const payment = createBreaker('payment', { failureThreshold: 3, halfOpenAfterMs: 30_000 });
+ * const receipt = await payment.executePromise(() => api.charge(order));
+ */
+export class Breaker extends BreakerStateMachine {
+  private readonly memory: ShapeMemory = { shape: 'unknown' };
+  /** No fallback and no retry: a call is one attempt and its outcome is the caller's. */
+  private readonly plain: boolean;
+  private readonly bulkhead: Bulkhead | undefined;
+  private readonly lastKnownGood: LastKnownGood | undefined;
+  private readonly closing = new AbortController();
+  // Handlers for the common case (no timing, no timeout, no bulkhead), rebuilt once per state generation.
+  private fastPermit = -1;
+  private fastOk: (value: unknown) => unknown = (v) => v;
+  private fastErr: (error: unknown) => never = (e) => {
+    throw e;
+  };
+  private fastEligible = false;
+
+  constructor(
+    name: string,
+    options: ResolvedOptions,
+    clock: Clock = systemClock,
+    random: () => number = Math.random,
+  ) {
+    super(name, options, clock, random);
+    const fallback = options.fallback;
+    this.plain = fallback === undefined && options.retry === undefined;
+    this.bulkhead = options.bulkhead === undefined ? undefined : new Bulkhead(name, options.bulkhead);
+    this.lastKnownGood =
+      fallback !== undefined && typeof fallback === 'object' && 'lastKnownGood' in fallback
+        ? new LastKnownGood(fallback.lastKnownGood, clock)
+        : undefined;
+    this.updateTiming();
+  }
+
+  protected override updateTiming(): void {
+    super.updateTiming();
+    this.fastEligible =
+      !this.readsStart && this.options.callTimeoutMs === undefined && this.bulkhead === undefined;
+  }
+
+  /** Every event of this breaker (each call then allocates an event: prefer `stateChanges$` to watch transitions). */
+  get events$(): Observable<BreakerEvent> {
+    return this.transitionHub.observable(this.callHub);
+  }
+
+  /** Only the `state_change` events. */
+  get stateChanges$(): Observable<BreakerEvent> {
+    return this.transitionHub.observable();
+  }
+
+  /** Listeners on this breaker's own streams (for leak checks). */
+  get listenerCount(): number {
+    return this.callHub.listenerCount + this.transitionHub.listenerCount;
+  }
+
+  // ---------------------------------------------------------------- public execution
+
+  /**
+   * Runs `fn(...args)` through the breaker and keeps its shape: a Promise stays a Promise, an Observable
+   * a cold Observable (one call per subscription), a plain value a plain value (a sync throw stays sync).
+   * When the call is rejected without running, the rejection takes the shape this breaker has seen
+   * (an `async` function always gets a rejected Promise; with nothing known, a synchronous throw).
+   */
+  execute<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
+    return this.run(this.memory, fn as AnyFn, undefined, args) as R;
+  }
+
+  /** Always a Promise: sync results and throws are lifted. */
+  executePromise<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<T> {
+    return this.runPromise(fn as AnyFn, undefined, args) as Promise<T>;
+  }
+
+  /** Always a cold Observable; the permit is checked per subscription. */
+  executeObservable<A extends unknown[], T>(
+    fn: (...args: A) => Observable<T> | PromiseLike<T> | T,
+    ...args: A
+  ): Observable<T> {
+    return this.runObservable(fn as AnyFn, undefined, args) as Observable<T>;
+  }
+
+  /** Never async: a rejection is a synchronous throw. (Retry does not apply: it cannot wait.) */
+  executeSync<A extends unknown[], T>(fn: (...args: A) => T, ...args: A): T {
+    return this.runSync(fn as AnyFn, undefined, args) as T;
+  }
+
+  /** Rejects queued bulkhead callers and stops retry waits. Called when the owning registry closes. */
+  dispose(): void {
+    const error = new Error(`circuit breaker "${this.name}" was disposed`);
+    if (!this.closing.signal.aborted) this.closing.abort(error);
+    this.bulkhead?.rejectAll(error);
+  }
+
+  protected override bulkheadCounts(): { bulkheadActive: number; bulkheadQueued: number } {
+    const b = this.bulkhead;
+    return b === undefined
+      ? { bulkheadActive: 0, bulkheadQueued: 0 }
+      : { bulkheadActive: b.active, bulkheadQueued: b.queued };
+  }
+
+  // ---------------------------------------------------------------- shape dispatch (also used by the decorator)
+
+  /**
+   * @internal Runs with per-caller shape memory and `this` binding. The memory only decides the shape of
+   * a rejection (and, with retry or fallback, which pipeline runs); a call that runs keeps its own shape.
+   */
+  run(memory: ShapeMemory, fn: AnyFn, thisArg: unknown, args: unknown[]): unknown {
+    if (fn instanceof AsyncFunction) return this.runPromise(fn, thisArg, args);
+    if (!this.plain) {
+      const shape = memory.shape;
+      if (shape === 'promise') return this.runPromise(fn, thisArg, args);
+      if (shape === 'observable') return this.runObservable(fn, thisArg, args);
+      if (shape === 'sync') return this.runSync(fn, thisArg, args, memory);
+    }
+    return this.runDiscover(memory, fn, thisArg, args);
+  }
+
+  /** Acquires now, calls fn, and continues in the pipeline that fits what came back. */
+  private runDiscover(memory: ShapeMemory, fn: AnyFn, thisArg: unknown, args: unknown[]): unknown {
+    const permit = this.acquire();
+    if (permit === REJECTED) {
+      if (memory.shape === 'observable') {
+        // An Observable is checked per subscription: let the subscription decide.
+        this.giveBack(permit);
+        return this.runObservable(fn, thisArg, args);
+      }
+      const error = this.reject();
+      if (memory.shape === 'promise') return Promise.reject(error);
+      if (this.plain) throw error;
+      return this.fallbackSync(args, error);
+    }
+    const bulkhead = this.bulkhead;
+    let slot = false;
+    if (bulkhead !== undefined) {
+      if (bulkhead.tryEnter()) slot = true;
+      else if (bulkhead.hasQueueRoom) {
+        // Only an asynchronous call can wait in the queue.
+        this.giveBack(permit);
+        return this.runPromise(fn, thisArg, args);
+      } else {
+        const full = bulkhead.full();
+        this.release(permit, full);
+        if (memory.shape === 'promise')
+          return this.plain
+            ? Promise.reject(full)
+            : this.policyPromise(fn, thisArg, args, Promise.reject(full));
+        if (this.plain) throw full;
+        return this.fallbackSync(args, full);
+      }
+    }
+    const start = this.readsStart ? this.clock.now() : 0;
+    const timeoutMs = this.options.callTimeoutMs;
+    const controller = timeoutMs === undefined ? undefined : new AbortController();
+    let result: unknown;
+    try {
+      result =
+        controller === undefined
+          ? (fn as Call).apply(thisArg, args)
+          : this.callWithSignal(controller, fn, thisArg, args);
+    } catch (error) {
+      if (slot) bulkhead?.leave();
+      memory.shape = 'sync';
+      if (this.settleError(permit, start, error) && !this.plain) return this.fallbackSync(args, error);
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      memory.shape = 'promise';
+      const strict = !this.plain;
+      const attempt =
+        controller === undefined
+          ? this.trackPromise(permit, start, result, strict, slot)
+          : this.withTimeout(permit, start, result, strict, slot, controller, timeoutMs as number);
+      return this.plain ? attempt : this.policyPromise(fn, thisArg, args, attempt);
+    }
+    if (slot) bulkhead?.leave();
+    if (isObservableLike(result)) {
+      memory.shape = 'observable';
+      this.giveBack(permit);
+      return this.runObservable(fn, thisArg, args, result);
+    }
+    memory.shape = 'sync';
+    return this.finishSync(permit, start, result, args);
+  }
+
+  private callWithSignal(controller: AbortController, fn: AnyFn, thisArg: unknown, args: unknown[]): unknown {
+    const outer = callerSignal(args);
+    const signal = outer === undefined ? controller.signal : AbortSignal.any([controller.signal, outer]);
+    return withCallSignal(signal, () => (fn as Call).apply(thisArg, args));
+  }
+
+  // ---------------------------------------------------------------- sync
+
+  /** @internal */
+  runSync(fn: AnyFn, thisArg: unknown, args: unknown[], memory?: ShapeMemory): unknown {
+    const permit = this.acquire();
+    if (permit === REJECTED) {
+      const error = this.reject();
+      if (this.plain) throw error;
+      return this.fallbackSync(args, error);
+    }
+    const bulkhead = this.bulkhead;
+    if (bulkhead !== undefined && !bulkhead.tryEnter()) {
+      // A synchronous call cannot wait in the queue.
+      const full = bulkhead.full();
+      this.release(permit, full);
+      if (this.plain) throw full;
+      return this.fallbackSync(args, full);
+    }
+    const start = this.readsStart ? this.clock.now() : 0;
+    let result: unknown;
+    try {
+      result = (fn as Call).apply(thisArg, args);
+    } catch (error) {
+      bulkhead?.leave();
+      if (this.settleError(permit, start, error) && !this.plain) return this.fallbackSync(args, error);
+      throw error;
+    }
+    bulkhead?.leave();
+    if (memory !== undefined && (isPromiseLike(result) || isObservableLike(result))) {
+      // The function changed shape: forget the memory so the next call discovers it again.
+      memory.shape = 'unknown';
+    }
+    return this.finishSync(permit, start, result, args);
+  }
+
+  private finishSync(permit: number, start: number, result: unknown, args: unknown[]): unknown {
+    if (this.isFailedResult(permit, start, result)) {
+      return this.plain ? result : this.fallbackSync(args, new ResultFailureError(this.name, result));
+    }
+    this.onSuccess(permit, start);
+    this.lastKnownGood?.store(args, result);
+    return result;
+  }
+
+  private fallbackSync(args: unknown[], error: unknown): unknown {
+    const served = this.applyFallback(args, error);
+    if (served !== NOT_SERVED) return served;
+    if (error instanceof ResultFailureError && error.breakerName === this.name) return error.result;
+    throw error;
+  }
+
+  // ---------------------------------------------------------------- promise
+
+  /** @internal */
+  runPromise(fn: AnyFn, thisArg: unknown, args: unknown[]): Promise<unknown> {
+    if (this.plain) return this.attemptPromise(fn, thisArg, args, false);
+    return this.policyPromise(fn, thisArg, args);
+  }
+
+  /** Fallback → retry around attempts. `first`: the first attempt, when it has already started. */
+  private async policyPromise(
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    first?: Promise<unknown>,
+  ): Promise<unknown> {
+    const retry = this.options.retry;
+    let error: unknown;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const value = await (attempt === 1 && first !== undefined
+          ? first
+          : this.attemptPromise(fn, thisArg, args, true));
+        this.lastKnownGood?.store(args, value);
+        return value;
+      } catch (e) {
+        error = e;
+      }
+      if (retry === undefined || attempt >= retry.maxAttempts || !this.shouldRetry(error)) break;
+      // An abort (caller signal or disposal) ends the call with the abort's reason: no fallback for it.
+      await sleep(this.clock, retryDelay(retry.backoff, attempt, this.random), this.waitSignal(args));
+    }
+    return this.fallbackSync(args, error);
+  }
+
+  private attemptPromise(fn: AnyFn, thisArg: unknown, args: unknown[], strict: boolean): Promise<unknown> {
+    const permit = this.acquire();
+    if (permit === REJECTED) return Promise.reject(this.reject());
+    const bulkhead = this.bulkhead;
+    if (bulkhead === undefined) return this.invokePromise(permit, fn, thisArg, args, strict, false);
+    if (bulkhead.tryEnter()) return this.invokePromise(permit, fn, thisArg, args, strict, true);
+    if (!bulkhead.hasQueueRoom) {
+      const full = bulkhead.full();
+      this.release(permit, full);
+      return Promise.reject(full);
+    }
+    return bulkhead.wait(this.waitSignal(args)).then(
+      () => this.invokePromise(permit, fn, thisArg, args, strict, true),
+      (error: unknown) => {
+        if (error instanceof BulkheadFullError) this.release(permit, error);
+        else this.onCancel(permit);
+        throw error;
+      },
+    );
+  }
+
+  /** Runs fn holding `permit` (and a bulkhead slot when `slot`), and settles both once. */
+  private invokePromise(
+    permit: number,
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    strict: boolean,
+    slot: boolean,
+  ): Promise<unknown> {
+    const start = this.readsStart ? this.clock.now() : 0;
+    const timeoutMs = this.options.callTimeoutMs;
+    let controller: AbortController | undefined;
+    let result: unknown;
+    try {
+      if (timeoutMs !== undefined) {
+        controller = new AbortController();
+        result = this.callWithSignal(controller, fn, thisArg, args);
+      } else {
+        result = (fn as Call).apply(thisArg, args);
+      }
+    } catch (error) {
+      if (slot) this.bulkhead?.leave();
+      this.settleError(permit, start, error);
+      return Promise.reject(error);
+    }
+    if (!isPromiseLike(result)) {
+      if (slot) this.bulkhead?.leave();
+      try {
+        return Promise.resolve(this.settleValue(permit, start, result, strict));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (controller !== undefined)
+      return this.withTimeout(permit, start, result, strict, slot, controller, timeoutMs as number);
+    return this.trackPromise(permit, start, result, strict, slot);
+  }
+
+  private trackPromise(
+    permit: number,
+    start: number,
+    result: PromiseLike<unknown>,
+    strict: boolean,
+    slot: boolean,
+  ): Promise<unknown> {
+    if (!strict && !slot && this.fastEligible) {
+      if (permit !== this.fastPermit) this.buildFastHandlers(permit);
+      return Promise.resolve(result).then(this.fastOk, this.fastErr);
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        if (slot) this.bulkhead?.leave();
+        return this.settleValue(permit, start, value, strict);
+      },
+      (error: unknown) => {
+        if (slot) this.bulkhead?.leave();
+        this.settleError(permit, start, error);
+        throw error;
+      },
+    );
+  }
+
+  private buildFastHandlers(permit: number): void {
+    this.fastPermit = permit;
+    this.fastOk = (value) => this.settleValue(permit, 0, value, false);
+    this.fastErr = (error) => {
+      this.settleError(permit, 0, error);
+      throw error;
+    };
+  }
+
+  private withTimeout(
+    permit: number,
+    start: number,
+    result: PromiseLike<unknown>,
+    strict: boolean,
+    slot: boolean,
+    controller: AbortController,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        if (slot) this.bulkhead?.leave();
+        const error = new CallTimeoutError(this.name, timeoutMs);
+        controller.abort(error);
+        this.onTimeout(permit, start, error);
+        reject(error);
+      }, timeoutMs);
+      result.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (slot) this.bulkhead?.leave();
+          try {
+            resolve(this.settleValue(permit, start, value, strict));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          if (slot) this.bulkhead?.leave();
+          this.settleError(permit, start, error);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  // ---------------------------------------------------------------- observable
+
+  /** @internal `source`: an Observable already obtained from fn (subscribed once per subscription). */
+  runObservable(
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    source?: Observable<unknown>,
+  ): Observable<unknown> {
+    const rx = loadRx();
+    const strict = !this.plain;
+    let out = new rx.Observable<unknown>((subscriber) =>
+      this.subscribeAttempt(subscriber, fn, thisArg, args, source, strict),
+    );
+    if (this.plain) return out;
+    const lkg = this.lastKnownGood;
+    if (lkg !== undefined) out = out.pipe(rx.tap((value) => lkg.store(args, value)));
+    const retry = this.options.retry;
+    if (retry !== undefined && retry.maxAttempts > 1) {
+      out = out.pipe(
+        rx.retry({
+          count: retry.maxAttempts - 1,
+          delay: (error: unknown, retryCount: number) => {
+            if (!this.shouldRetry(error)) throw error;
+            const ms = retryDelay(retry.backoff, retryCount, this.random);
+            return new rx.Observable<void>((s) => {
+              const controller = new AbortController();
+              const outer = this.waitSignal(args);
+              const signal =
+                outer === undefined ? controller.signal : AbortSignal.any([controller.signal, outer]);
+              sleep(this.clock, ms, signal).then(
+                () => {
+                  s.next();
+                  s.complete();
+                },
+                (reason: unknown) => s.error(reason),
+              );
+              return () => controller.abort();
+            });
+          },
+        }),
+      );
+    }
+    return out.pipe(
+      rx.catchError((error: unknown) => {
+        const served = this.applyFallback(args, error);
+        if (served !== NOT_SERVED) return toObservable(served);
+        if (error instanceof ResultFailureError && error.breakerName === this.name)
+          return rx.of(error.result);
+        return rx.throwError(() => error);
+      }),
+    );
+  }
+
+  private subscribeAttempt(
+    subscriber: Subscriber<unknown>,
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    source: Observable<unknown> | undefined,
+    strict: boolean,
+  ): TeardownLogic {
+    const permit = this.acquire();
+    if (permit === REJECTED) {
+      subscriber.error(this.reject());
+      return;
+    }
+    const bulkhead = this.bulkhead;
+    if (bulkhead === undefined)
+      return this.startObservable(subscriber, permit, fn, thisArg, args, source, strict, false);
+    if (bulkhead.tryEnter())
+      return this.startObservable(subscriber, permit, fn, thisArg, args, source, strict, true);
+    if (!bulkhead.hasQueueRoom) {
+      const full = bulkhead.full();
+      this.release(permit, full);
+      subscriber.error(full);
+      return;
+    }
+    // Queued: the subscription may end while waiting; the slot, if handed over late, is given back.
+    const controller = new AbortController();
+    const outer = this.waitSignal(args);
+    let teardown: TeardownLogic;
+    let cancelled = false;
+    bulkhead.wait(outer === undefined ? controller.signal : AbortSignal.any([controller.signal, outer])).then(
+      () => {
+        if (cancelled) {
+          bulkhead.leave();
+          return;
+        }
+        teardown = this.startObservable(subscriber, permit, fn, thisArg, args, source, strict, true);
+      },
+      (error: unknown) => {
+        if (error instanceof BulkheadFullError) this.release(permit, error);
+        else this.onCancel(permit);
+        if (!cancelled) subscriber.error(error);
+      },
+    );
+    return () => {
+      cancelled = true;
+      controller.abort();
+      if (typeof teardown === 'function') teardown();
+      else if (teardown !== undefined && teardown !== null && 'unsubscribe' in teardown)
+        teardown.unsubscribe();
+    };
+  }
+
+  private startObservable(
+    subscriber: Subscriber<unknown>,
+    permit: number,
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    source: Observable<unknown> | undefined,
+    strict: boolean,
+    slot: boolean,
+  ): TeardownLogic {
+    const rx = loadRx();
+    const start = this.readsStart ? this.clock.now() : 0;
+    const timeoutMs = this.options.callTimeoutMs;
+    const controller = timeoutMs === undefined ? undefined : new AbortController();
+    let done = false;
+    let failedValue: { value: unknown } | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const finish = () => {
+      done = true;
+      if (timer !== undefined) clearTimeout(timer);
+      if (slot) this.bulkhead?.leave();
+    };
+    let inner: Observable<unknown>;
+    if (source !== undefined) {
+      inner = source;
+    } else {
+      let result: unknown;
+      try {
+        result =
+          controller === undefined
+            ? (fn as Call).apply(thisArg, args)
+            : this.callWithSignal(controller, fn, thisArg, args);
+      } catch (error) {
+        finish();
+        this.settleError(permit, start, error);
+        subscriber.error(error);
+        return;
+      }
+      inner = isObservableLike(result) ? result : isPromiseLike(result) ? rx.from(result) : rx.of(result);
+    }
+    if (timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        if (done) return;
+        finish();
+        const error = new CallTimeoutError(this.name, timeoutMs);
+        controller?.abort(error);
+        this.onTimeout(permit, start, error);
+        subscription?.unsubscribe();
+        subscriber.error(error);
+      }, timeoutMs);
+    }
+    let subscription: { unsubscribe(): void } | undefined;
+    subscription = inner.subscribe({
+      next: (value) => {
+        if (done) return;
+        if (
+          failedValue === undefined &&
+          this.options.isResultFailure !== undefined &&
+          this.judgeResult(value)
+        ) {
+          failedValue = { value };
+          if (strict) {
+            // Retry and fallback need the failure now; the value is handed back by the outermost layer if neither applies.
+            finish();
+            this.onFailure(permit, start, new ResultFailureError(this.name, value));
+            subscription?.unsubscribe();
+            subscriber.error(new ResultFailureError(this.name, value));
+            return;
+          }
+        }
+        subscriber.next(value);
+      },
+      error: (error: unknown) => {
+        if (done) return;
+        finish();
+        this.settleError(permit, start, error);
+        subscriber.error(error);
+      },
+      complete: () => {
+        if (done) return;
+        finish();
+        if (failedValue !== undefined)
+          this.onFailure(permit, start, new ResultFailureError(this.name, failedValue.value));
+        else this.onSuccess(permit, start);
+        subscriber.complete();
+      },
+    });
+    if (done) subscription.unsubscribe();
+    return () => {
+      if (!done) {
+        finish();
+        this.onCancel(permit);
+      }
+      subscription?.unsubscribe();
+      subscription = undefined;
+    };
+  }
+
+  // ---------------------------------------------------------------- outcomes and policies
+
+  /** Records a settled value; returns it, or throws ResultFailureError when `strict` and the value failed. */
+  private settleValue(permit: number, start: number, value: unknown, strict: boolean): unknown {
+    if (this.isFailedResult(permit, start, value)) {
+      if (strict) throw new ResultFailureError(this.name, value);
+      return value;
+    }
+    this.onSuccess(permit, start);
+    return value;
+  }
+
+  /** Records a value judged by isResultFailure; returns true when it was recorded as a failure. */
+  private isFailedResult(permit: number, start: number, value: unknown): boolean {
+    if (this.options.isResultFailure === undefined) return false;
+    let failed: boolean;
+    try {
+      failed = this.judgeResult(value);
+    } catch (error) {
+      this.onFailure(permit, start, error);
+      throw error;
+    }
+    if (failed) this.onFailure(permit, start, new ResultFailureError(this.name, value));
+    return failed;
+  }
+
+  private judgeResult(value: unknown): boolean {
+    return (this.options.isResultFailure as (v: unknown) => boolean)(value) === true;
+  }
+
+  /** Records an error as failure or ignored; returns true when it counted as a failure. */
+  private settleError(permit: number, start: number, error: unknown): boolean {
+    if (this.isRecorded(error)) {
+      this.onFailure(permit, start, error);
+      return true;
+    }
+    this.onIgnored(permit, error);
+    return false;
+  }
+
+  /** The classification: ignoreErrors wins over recordErrors; recordErrors (when set) limits; isFailure decides last. */
+  isRecorded(error: unknown): boolean {
+    const o = this.options;
+    if (error instanceof CallTimeoutError) return true;
+    if (o.ignoreErrors !== undefined && matches(error, o.ignoreErrors)) return false;
+    if (o.recordErrors !== undefined && !matches(error, o.recordErrors)) return false;
+    if (o.isFailure === undefined) return true;
+    try {
+      return o.isFailure(error) !== false;
+    } catch {
+      // A throwing predicate must not turn a downstream error into a crash of the breaker: count it.
+      return true;
+    }
+  }
+
+  private shouldRetry(error: unknown): boolean {
+    if (error instanceof CircuitOpenError) return false;
+    const retryOn = this.options.retry?.retryOn;
+    if (retryOn !== undefined) return retryOn(error) === true;
+    if (error instanceof BulkheadFullError) return false;
+    return error instanceof ResultFailureError || this.isRecorded(error);
+  }
+
+  /** Serves the fallback for `error` when one applies, or returns NOT_SERVED. */
+  private applyFallback(args: unknown[], error: unknown): unknown {
+    const fallback = this.options.fallback;
+    if (fallback === undefined) return NOT_SERVED;
+    const applies =
+      error instanceof CircuitOpenError ||
+      error instanceof BulkheadFullError ||
+      error instanceof ResultFailureError ||
+      this.isRecorded(error);
+    if (!applies) return NOT_SERVED;
+    let value: unknown;
+    if (typeof fallback === 'function') {
+      this.countFallback(error);
+      return (fallback as Call)(...args, error);
+    }
+    if ('value' in fallback) value = fallback.value;
+    else {
+      const hit = (this.lastKnownGood as LastKnownGood).lookup(args);
+      if (!hit.found) return NOT_SERVED;
+      value = hit.value;
+    }
+    this.countFallback(error);
+    return value;
+  }
+
+  private countFallback(error: unknown): void {
+    this.fallbacks++;
+    this.note('fallback', error, undefined);
+  }
+
+  /** The signal that ends waits (retry backoff, bulkhead queue): the caller's, and the breaker's disposal. */
+  private waitSignal(args: unknown[]): AbortSignal {
+    const outer = callerSignal(args);
+    return outer === undefined ? this.closing.signal : AbortSignal.any([this.closing.signal, outer]);
+  }
+}
+
+const NOT_SERVED = Symbol('not served');
+
+function matches(error: unknown, classes: readonly (abstract new (...args: never[]) => unknown)[]): boolean {
+  for (const c of classes) if (error instanceof c) return true;
+  return false;
+}
+
+function toObservable(value: unknown): Observable<unknown> {
+  const rx = loadRx();
+  if (isObservableLike(value)) return value;
+  if (isPromiseLike(value)) return rx.from(value);
+  return rx.of(value);
+}
+
+/**
+ * Creates a standalone breaker (no registry).
+ *
+ * @example
+ * const clock = new ManualClock();
+ * const b = createBreaker('inventory', { failureThreshold: 3 }, { clock });
+ */
+export function createBreaker(name: string, options?: BreakerOptions, deps: BreakerDeps = {}): Breaker {
+  return new Breaker(
+    name,
+    resolveOptions(name, options),
+    deps.clock ?? systemClock,
+    deps.random ?? Math.random,
+  );
+}

@@ -1,0 +1,74 @@
+import { CircuitState } from './circuit-state';
+
+/**
+ * A call was rejected without running because the circuit is OPEN / FORCED_OPEN, or because the
+ * half-open probes are all taken.
+ */
+export class CircuitOpenError extends Error {
+  readonly code = 'ECIRCUITOPEN' as const;
+  constructor(
+    readonly breakerName: string,
+    readonly state: CircuitState,
+    /** Milliseconds until a probe may be admitted (0 when probes are taken or the circuit is forced open). */
+    readonly retryAfterMs: number,
+  ) {
+    super(
+      state === CircuitState.FORCED_OPEN
+        ? `circuit breaker "${breakerName}" is forced open`
+        : state === CircuitState.HALF_OPEN
+          ? `circuit breaker "${breakerName}" is half-open and its probes are taken`
+          : `circuit breaker "${breakerName}" is open; retry in ${retryAfterMs} ms`,
+    );
+    this.name = 'CircuitOpenError';
+  }
+}
+
+/** The call ran longer than `callTimeoutMs`. Counted as a failure. */
+export class CallTimeoutError extends Error {
+  readonly code = 'ECALLTIMEOUT' as const;
+  constructor(
+    readonly breakerName: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`call through circuit breaker "${breakerName}" timed out after ${timeoutMs} ms`);
+    this.name = 'CallTimeoutError';
+  }
+}
+
+/** The bulkhead's concurrent slots and its queue are full (or the queue wait timed out). */
+export class BulkheadFullError extends Error {
+  readonly code = 'EBULKHEADFULL' as const;
+  constructor(
+    readonly breakerName: string,
+    readonly maxConcurrent: number,
+    readonly maxQueue: number,
+    reason = 'its slots and queue are full',
+  ) {
+    super(`bulkhead of circuit breaker "${breakerName}" rejected the call: ${reason}`);
+    this.name = 'BulkheadFullError';
+  }
+}
+
+/** Options failed validation. The message names the breaker, the option, the bad value and what is allowed. */
+export class BreakerConfigError extends Error {
+  readonly code = 'EBREAKERCONFIG' as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BreakerConfigError';
+  }
+}
+
+/**
+ * The error a fallback (or retry predicate) receives when `isResultFailure` judged a returned value a
+ * failure. The value itself is on `result`.
+ */
+export class ResultFailureError extends Error {
+  readonly code = 'ERESULTFAILURE' as const;
+  constructor(
+    readonly breakerName: string,
+    readonly result: unknown,
+  ) {
+    super(`circuit breaker "${breakerName}": the call returned a value judged a failure by isResultFailure`);
+    this.name = 'ResultFailureError';
+  }
+}

@@ -1,0 +1,76 @@
+import type { Observable } from 'rxjs';
+import { loadRx } from './rx';
+import type { BreakerEvent } from './types';
+
+type Listener = (event: BreakerEvent) => void;
+
+/**
+ * A list of listeners with an O(1) "is anyone listening" check, so that the breaker builds an event
+ * object only when somebody will receive it. Exposed to users as a cold rxjs Observable.
+ */
+export class EventHub {
+  private listeners: Listener[] = [];
+
+  get active(): boolean {
+    return this.listeners.length !== 0;
+  }
+
+  get listenerCount(): number {
+    return this.listeners.length;
+  }
+
+  emit(event: BreakerEvent): void {
+    // The array is replaced (not mutated) on subscribe/unsubscribe, so iterating it is safe even if a
+    // listener unsubscribes during delivery.
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i](event);
+  }
+
+  add(listener: Listener): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** A cold Observable of this hub's events and, optionally, other hubs' (merged in emission order). */
+  observable(...more: EventHub[]): Observable<BreakerEvent> {
+    const rx = loadRx();
+    const hubs = [this, ...more];
+    return new rx.Observable<BreakerEvent>((subscriber) => {
+      const listener: Listener = (event) => subscriber.next(event);
+      const removers = hubs.map((hub) => hub.add(listener));
+      return () => removers.forEach((remove) => remove());
+    });
+  }
+}
+
+/** A bounded ring buffer: keeps the newest `capacity` items. */
+export class RingBuffer<T> {
+  private readonly items: (T | undefined)[];
+  private next = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    this.items = new Array<T | undefined>(capacity);
+  }
+
+  push(item: T): void {
+    if (this.capacity === 0) return;
+    this.items[this.next] = item;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+  }
+
+  /** Oldest first. */
+  toArray(): T[] {
+    const out: T[] = [];
+    const start = (this.next - this.count + this.capacity) % this.capacity;
+    for (let i = 0; i < this.count; i++) out.push(this.items[(start + i) % this.capacity] as T);
+    return out;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+}

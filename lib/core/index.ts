@@ -1,0 +1,30 @@
+export { CircuitState } from './circuit-state';
+export { systemClock, type Clock } from './clock';
+export { ManualClock } from './manual-clock';
+export type { SleepingClock } from './sleep';
+export {
+  CircuitOpenError,
+  CallTimeoutError,
+  BulkheadFullError,
+  BreakerConfigError,
+  ResultFailureError,
+} from './errors';
+export { Breaker, createBreaker, type BreakerDeps } from './breaker';
+export { BreakerRegistry, type BreakerRegistryOptions } from './registry';
+export { breakerSignal } from './call-signal';
+export type {
+  BreakerOptions,
+  BreakerSnapshot,
+  BreakerEvent,
+  BreakerEventType,
+  WindowOptions,
+  HalfOpenBackoff,
+  RetryOptions,
+  RetryBackoff,
+  BulkheadOptions,
+  LastKnownGoodOptions,
+  FallbackOption,
+  ErrorClass,
+  StoreStatus,
+} from './types';
+export type { MachineState, DurationObserver } from './state-machine';

@@ -1,0 +1,2 @@
+// The public barrel: exactly what API.md names.
+export * from './core';
