@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Observable, Subscriber, TeardownLogic } from 'rxjs';
 import { Bulkhead } from './bulkhead';
 import { callerSignal, withCallSignal } from './call-signal';
@@ -9,7 +10,7 @@ import { retryDelay } from './retry-delay';
 import { isObservableLike, isPromiseLike, loadRx } from './rx';
 import { sleep } from './sleep';
 import { BreakerStateMachine, REJECTED } from './state-machine';
-import type { BreakerEvent, BreakerOptions } from './types';
+import type { BreakerEvent, BreakerOptions, FallbackOption } from './types';
 
 /** What a breaker (or a decorated method) has learnt about the shape of its function's results. */
 export interface ShapeMemory {
@@ -21,6 +22,24 @@ const AsyncFunction = async function () {}.constructor;
 
 type AnyFn = (...args: never[]) => unknown;
 type Call = (...args: unknown[]) => unknown;
+
+// The fast handlers' placeholders until a first call builds the real ones (shared: nothing per breaker).
+const passValue = (value: unknown): unknown => value;
+const passError = (error: unknown): never => {
+  throw error;
+};
+
+/**
+ * @internal What surrounds the breaker for one caller: the fallback (with its own last-known-good cache)
+ * and whether a call is a single attempt. Callers that share a breaker (decorated methods sharing a name)
+ * keep their own fallbacks this way while sharing one circuit.
+ */
+export interface CallPolicy {
+  /** No fallback and no retry: a call is one attempt and its outcome is the caller's. */
+  readonly plain: boolean;
+  readonly fallback: FallbackOption | undefined;
+  readonly lastKnownGood: LastKnownGood | undefined;
+}
 
 export interface BreakerDeps {
   clock?: Clock;
@@ -38,17 +57,18 @@ export interface BreakerDeps {
  */
 export class Breaker extends BreakerStateMachine {
   private readonly memory: ShapeMemory = { shape: 'unknown' };
+  /** The breaker's own fallback and retry; a decorated method may bring its own fallback (`callPolicy`). */
+  private readonly policy: CallPolicy;
   /** No fallback and no retry: a call is one attempt and its outcome is the caller's. */
   private readonly plain: boolean;
   private readonly bulkhead: Bulkhead | undefined;
+  /** The breaker's own last-known-good cache (`policy.lastKnownGood`). */
   private readonly lastKnownGood: LastKnownGood | undefined;
   private readonly closing = new AbortController();
   // Handlers for the common case (no timing, no timeout, no bulkhead), rebuilt once per state generation.
   private fastPermit = -1;
-  private fastOk: (value: unknown) => unknown = (v) => v;
-  private fastErr: (error: unknown) => never = (e) => {
-    throw e;
-  };
+  private fastOk: (value: unknown) => unknown = passValue;
+  private fastErr: (error: unknown) => never = passError;
   private fastEligible = false;
 
   constructor(
@@ -58,13 +78,14 @@ export class Breaker extends BreakerStateMachine {
     random: () => number = Math.random,
   ) {
     super(name, options, clock, random);
-    const fallback = options.fallback;
-    this.plain = fallback === undefined && options.retry === undefined;
+    this.policy = this.callPolicy(undefined);
+    this.plain = this.policy.plain;
+    this.lastKnownGood = this.policy.lastKnownGood;
     this.bulkhead = options.bulkhead === undefined ? undefined : new Bulkhead(name, options.bulkhead);
-    this.lastKnownGood =
-      fallback !== undefined && typeof fallback === 'object' && 'lastKnownGood' in fallback
-        ? new LastKnownGood(fallback.lastKnownGood, clock)
-        : undefined;
+    // Every caller waiting in the bulkhead queue or a retry backoff listens on this one signal until its
+    // wait ends: thousands at once is normal, not a leak, so Node's listener-count warning must not fire.
+    if (options.retry !== undefined || options.bulkhead !== undefined)
+      setMaxListeners(0, this.closing.signal);
     this.updateTiming();
   }
 
@@ -103,6 +124,21 @@ export class Breaker extends BreakerStateMachine {
 
   /** Always a Promise: sync results and throws are lifted. */
   executePromise<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<T> {
+    // The common case (CLOSED; no fallback, retry, timing, timeout or bulkhead) takes the steps of the
+    // general pipeline without its layers; `fn(...args)` forwards the arguments without copying them.
+    if (this.plain && this.fastEligible) {
+      const permit = this.acquireClosed();
+      if (permit !== REJECTED) {
+        let result: unknown;
+        try {
+          result = fn(...args);
+        } catch (error) {
+          this.settleError(permit, 0, error);
+          return Promise.reject(error);
+        }
+        return this.settleUntimed(permit, result) as Promise<T>;
+      }
+    }
     return this.runPromise(fn as AnyFn, undefined, args) as Promise<T>;
   }
 
@@ -133,54 +169,97 @@ export class Breaker extends BreakerStateMachine {
       : { bulkheadActive: b.active, bulkheadQueued: b.queued };
   }
 
+  /**
+   * @internal A policy with `fallback` (validated, as `resolveOptions` returns it) in place of the breaker's
+   * own; undefined keeps the breaker's. Each policy has its own last-known-good cache. Function fallbacks
+   * are called with `this` bound to the caller's `thisArg`.
+   */
+  callPolicy(fallback: FallbackOption | undefined): CallPolicy {
+    const chosen = fallback ?? this.options.fallback;
+    return {
+      plain: chosen === undefined && this.options.retry === undefined,
+      fallback: chosen,
+      lastKnownGood:
+        chosen !== undefined && typeof chosen === 'object' && 'lastKnownGood' in chosen
+          ? new LastKnownGood(chosen.lastKnownGood, this.clock)
+          : undefined,
+    };
+  }
+
   // ---------------------------------------------------------------- shape dispatch (also used by the decorator)
 
   /**
    * @internal Runs with per-caller shape memory and `this` binding. The memory only decides the shape of
    * a rejection (and, with retry or fallback, which pipeline runs); a call that runs keeps its own shape.
    */
-  run(memory: ShapeMemory, fn: AnyFn, thisArg: unknown, args: unknown[]): unknown {
-    if (fn instanceof AsyncFunction) return this.runPromise(fn, thisArg, args);
-    if (!this.plain) {
+  run(
+    memory: ShapeMemory,
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    policy: CallPolicy = this.policy,
+  ): unknown {
+    if (fn instanceof AsyncFunction) return this.runPromise(fn, thisArg, args, policy);
+    if (!policy.plain) {
       const shape = memory.shape;
-      if (shape === 'promise') return this.runPromise(fn, thisArg, args);
-      if (shape === 'observable') return this.runObservable(fn, thisArg, args);
-      if (shape === 'sync') return this.runSync(fn, thisArg, args, memory);
+      if (shape === 'promise') return this.runPromise(fn, thisArg, args, policy);
+      if (shape === 'observable') return this.runObservable(fn, thisArg, args, undefined, policy);
+      if (shape === 'sync') return this.runSync(fn, thisArg, args, memory, policy);
     }
-    return this.runDiscover(memory, fn, thisArg, args);
+    return this.runDiscover(memory, fn, thisArg, args, policy);
   }
 
   /** Acquires now, calls fn, and continues in the pipeline that fits what came back. */
-  private runDiscover(memory: ShapeMemory, fn: AnyFn, thisArg: unknown, args: unknown[]): unknown {
-    const permit = this.acquire();
+  private runDiscover(
+    memory: ShapeMemory,
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    policy: CallPolicy,
+  ): unknown {
+    let permit = this.acquire();
     if (permit === REJECTED) {
       if (memory.shape === 'observable') {
         // An Observable is checked per subscription: let the subscription decide.
         this.giveBack(permit);
-        return this.runObservable(fn, thisArg, args);
+        return this.runObservable(fn, thisArg, args, undefined, policy);
       }
+      if (this.askFleet) {
+        // A half-open probe the fleet admits: a Promise caller may wait for the store, others decide locally.
+        if (memory.shape === 'promise') {
+          this.giveBack(permit);
+          return this.runPromise(fn, thisArg, args, policy);
+        }
+        permit = this.decideLocally();
+      }
+    }
+    if (permit === REJECTED) {
       const error = this.reject();
       if (memory.shape === 'promise') return Promise.reject(error);
-      if (this.plain) throw error;
-      return this.fallbackSync(args, error);
+      if (policy.plain) throw error;
+      return this.fallbackSync(args, error, thisArg, policy);
     }
     const bulkhead = this.bulkhead;
     let slot = false;
     if (bulkhead !== undefined) {
       if (bulkhead.tryEnter()) slot = true;
-      else if (bulkhead.hasQueueRoom) {
-        // Only an asynchronous call can wait in the queue.
+      else if (memory.shape === 'observable') {
+        // An Observable takes its slot (or its place in the queue) per subscription.
         this.giveBack(permit);
-        return this.runPromise(fn, thisArg, args);
+        return this.runObservable(fn, thisArg, args, undefined, policy);
+      } else if (bulkhead.hasQueueRoom && memory.shape === 'promise') {
+        // Only a call known to return a Promise may wait in the queue: waiting would turn a sync call async.
+        this.giveBack(permit);
+        return this.runPromise(fn, thisArg, args, policy);
       } else {
         const full = bulkhead.full();
         this.release(permit, full);
         if (memory.shape === 'promise')
-          return this.plain
+          return policy.plain
             ? Promise.reject(full)
-            : this.policyPromise(fn, thisArg, args, Promise.reject(full));
-        if (this.plain) throw full;
-        return this.fallbackSync(args, full);
+            : this.policyPromise(fn, thisArg, args, policy, Promise.reject(full));
+        if (policy.plain) throw full;
+        return this.fallbackSync(args, full, thisArg, policy);
       }
     }
     const start = this.readsStart ? this.clock.now() : 0;
@@ -195,26 +274,27 @@ export class Breaker extends BreakerStateMachine {
     } catch (error) {
       if (slot) bulkhead?.leave();
       memory.shape = 'sync';
-      if (this.settleError(permit, start, error) && !this.plain) return this.fallbackSync(args, error);
+      if (this.settleError(permit, start, error) && !policy.plain)
+        return this.fallbackSync(args, error, thisArg, policy);
       throw error;
     }
     if (isPromiseLike(result)) {
       memory.shape = 'promise';
-      const strict = !this.plain;
+      const strict = !policy.plain;
       const attempt =
         controller === undefined
           ? this.trackPromise(permit, start, result, strict, slot)
           : this.withTimeout(permit, start, result, strict, slot, controller, timeoutMs as number);
-      return this.plain ? attempt : this.policyPromise(fn, thisArg, args, attempt);
+      return policy.plain ? attempt : this.policyPromise(fn, thisArg, args, policy, attempt);
     }
     if (slot) bulkhead?.leave();
     if (isObservableLike(result)) {
       memory.shape = 'observable';
       this.giveBack(permit);
-      return this.runObservable(fn, thisArg, args, result);
+      return this.runObservable(fn, thisArg, args, result, policy);
     }
     memory.shape = 'sync';
-    return this.finishSync(permit, start, result, args);
+    return this.finishSync(permit, start, result, args, thisArg, policy);
   }
 
   private callWithSignal(controller: AbortController, fn: AnyFn, thisArg: unknown, args: unknown[]): unknown {
@@ -226,20 +306,28 @@ export class Breaker extends BreakerStateMachine {
   // ---------------------------------------------------------------- sync
 
   /** @internal */
-  runSync(fn: AnyFn, thisArg: unknown, args: unknown[], memory?: ShapeMemory): unknown {
-    const permit = this.acquire();
+  runSync(
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    memory?: ShapeMemory,
+    policy: CallPolicy = this.policy,
+  ): unknown {
+    let permit = this.acquire();
+    // A synchronous call cannot wait for the store: a fleet probe is admitted by local rules.
+    if (permit === REJECTED && this.askFleet) permit = this.decideLocally();
     if (permit === REJECTED) {
       const error = this.reject();
-      if (this.plain) throw error;
-      return this.fallbackSync(args, error);
+      if (policy.plain) throw error;
+      return this.fallbackSync(args, error, thisArg, policy);
     }
     const bulkhead = this.bulkhead;
     if (bulkhead !== undefined && !bulkhead.tryEnter()) {
       // A synchronous call cannot wait in the queue.
       const full = bulkhead.full();
       this.release(permit, full);
-      if (this.plain) throw full;
-      return this.fallbackSync(args, full);
+      if (policy.plain) throw full;
+      return this.fallbackSync(args, full, thisArg, policy);
     }
     const start = this.readsStart ? this.clock.now() : 0;
     let result: unknown;
@@ -247,7 +335,8 @@ export class Breaker extends BreakerStateMachine {
       result = (fn as Call).apply(thisArg, args);
     } catch (error) {
       bulkhead?.leave();
-      if (this.settleError(permit, start, error) && !this.plain) return this.fallbackSync(args, error);
+      if (this.settleError(permit, start, error) && !policy.plain)
+        return this.fallbackSync(args, error, thisArg, policy);
       throw error;
     }
     bulkhead?.leave();
@@ -255,20 +344,29 @@ export class Breaker extends BreakerStateMachine {
       // The function changed shape: forget the memory so the next call discovers it again.
       memory.shape = 'unknown';
     }
-    return this.finishSync(permit, start, result, args);
+    return this.finishSync(permit, start, result, args, thisArg, policy);
   }
 
-  private finishSync(permit: number, start: number, result: unknown, args: unknown[]): unknown {
+  private finishSync(
+    permit: number,
+    start: number,
+    result: unknown,
+    args: unknown[],
+    thisArg: unknown,
+    policy: CallPolicy,
+  ): unknown {
     if (this.isFailedResult(permit, start, result)) {
-      return this.plain ? result : this.fallbackSync(args, new ResultFailureError(this.name, result));
+      return policy.plain
+        ? result
+        : this.fallbackSync(args, new ResultFailureError(this.name, result), thisArg, policy);
     }
     this.onSuccess(permit, start);
-    this.lastKnownGood?.store(args, result);
+    policy.lastKnownGood?.store(args, result);
     return result;
   }
 
-  private fallbackSync(args: unknown[], error: unknown): unknown {
-    const served = this.applyFallback(args, error);
+  private fallbackSync(args: unknown[], error: unknown, thisArg: unknown, policy: CallPolicy): unknown {
+    const served = this.applyFallback(args, error, thisArg, policy);
     if (served !== NOT_SERVED) return served;
     if (error instanceof ResultFailureError && error.breakerName === this.name) return error.result;
     throw error;
@@ -277,9 +375,19 @@ export class Breaker extends BreakerStateMachine {
   // ---------------------------------------------------------------- promise
 
   /** @internal */
-  runPromise(fn: AnyFn, thisArg: unknown, args: unknown[]): Promise<unknown> {
-    if (this.plain) return this.attemptPromise(fn, thisArg, args, false);
-    return this.policyPromise(fn, thisArg, args);
+  runPromise(
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    policy: CallPolicy = this.policy,
+  ): Promise<unknown> {
+    if (!policy.plain) return this.policyPromise(fn, thisArg, args, policy);
+    if (this.fastEligible) {
+      // CLOSED without bulkhead: what attemptPromise would do, minus its branches.
+      const permit = this.acquireClosed();
+      if (permit !== REJECTED) return this.invokePromise(permit, fn, thisArg, args, false, false);
+    }
+    return this.attemptPromise(fn, thisArg, args, false);
   }
 
   /** Fallback → retry around attempts. `first`: the first attempt, when it has already started. */
@@ -287,6 +395,7 @@ export class Breaker extends BreakerStateMachine {
     fn: AnyFn,
     thisArg: unknown,
     args: unknown[],
+    policy: CallPolicy,
     first?: Promise<unknown>,
   ): Promise<unknown> {
     const retry = this.options.retry;
@@ -296,7 +405,7 @@ export class Breaker extends BreakerStateMachine {
         const value = await (attempt === 1 && first !== undefined
           ? first
           : this.attemptPromise(fn, thisArg, args, true));
-        this.lastKnownGood?.store(args, value);
+        policy.lastKnownGood?.store(args, value);
         return value;
       } catch (e) {
         error = e;
@@ -305,11 +414,28 @@ export class Breaker extends BreakerStateMachine {
       // An abort (caller signal or disposal) ends the call with the abort's reason: no fallback for it.
       await sleep(this.clock, retryDelay(retry.backoff, attempt, this.random), this.waitSignal(args));
     }
-    return this.fallbackSync(args, error);
+    return this.fallbackSync(args, error, thisArg, policy);
   }
 
   private attemptPromise(fn: AnyFn, thisArg: unknown, args: unknown[], strict: boolean): Promise<unknown> {
     const permit = this.acquire();
+    if (permit === REJECTED) {
+      if (this.askFleet) {
+        return this.fleetProbe().then((granted) => this.attemptGranted(granted, fn, thisArg, args, strict));
+      }
+      return Promise.reject(this.reject());
+    }
+    return this.attemptGranted(permit, fn, thisArg, args, strict);
+  }
+
+  /** The rest of an attempt once the breaker answered (REJECTED included). */
+  private attemptGranted(
+    permit: number,
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    strict: boolean,
+  ): Promise<unknown> {
     if (permit === REJECTED) return Promise.reject(this.reject());
     const bulkhead = this.bulkhead;
     if (bulkhead === undefined) return this.invokePromise(permit, fn, thisArg, args, strict, false);
@@ -391,6 +517,16 @@ export class Breaker extends BreakerStateMachine {
     );
   }
 
+  /** invokePromise's ending for an untimed, non-strict call without bulkhead slot. */
+  private settleUntimed(permit: number, result: unknown): Promise<unknown> {
+    if (isPromiseLike(result)) return this.trackPromise(permit, 0, result, false, false);
+    try {
+      return Promise.resolve(this.settleValue(permit, 0, result, false));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   private buildFastHandlers(permit: number): void {
     this.fastPermit = permit;
     this.fastOk = (value) => this.settleValue(permit, 0, value, false);
@@ -452,14 +588,15 @@ export class Breaker extends BreakerStateMachine {
     thisArg: unknown,
     args: unknown[],
     source?: Observable<unknown>,
+    policy: CallPolicy = this.policy,
   ): Observable<unknown> {
     const rx = loadRx();
-    const strict = !this.plain;
+    const strict = !policy.plain;
     let out = new rx.Observable<unknown>((subscriber) =>
       this.subscribeAttempt(subscriber, fn, thisArg, args, source, strict),
     );
-    if (this.plain) return out;
-    const lkg = this.lastKnownGood;
+    if (policy.plain) return out;
+    const lkg = policy.lastKnownGood;
     if (lkg !== undefined) out = out.pipe(rx.tap((value) => lkg.store(args, value)));
     const retry = this.options.retry;
     if (retry !== undefined && retry.maxAttempts > 1) {
@@ -489,7 +626,7 @@ export class Breaker extends BreakerStateMachine {
     }
     return out.pipe(
       rx.catchError((error: unknown) => {
-        const served = this.applyFallback(args, error);
+        const served = this.applyFallback(args, error, thisArg, policy);
         if (served !== NOT_SERVED) return toObservable(served);
         if (error instanceof ResultFailureError && error.breakerName === this.name)
           return rx.of(error.result);
@@ -507,6 +644,49 @@ export class Breaker extends BreakerStateMachine {
     strict: boolean,
   ): TeardownLogic {
     const permit = this.acquire();
+    if (permit === REJECTED) {
+      if (this.askFleet) return this.subscribeFleetProbe(subscriber, fn, thisArg, args, source, strict);
+      subscriber.error(this.reject());
+      return;
+    }
+    return this.subscribeGranted(subscriber, permit, fn, thisArg, args, source, strict);
+  }
+
+  /** Waits (bounded by the store's timeout) for the fleet to admit a half-open probe, then subscribes. */
+  private subscribeFleetProbe(
+    subscriber: Subscriber<unknown>,
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    source: Observable<unknown> | undefined,
+    strict: boolean,
+  ): TeardownLogic {
+    let cancelled = false;
+    let teardown: TeardownLogic;
+    this.fleetProbe().then((permit) => {
+      if (cancelled) {
+        if (permit !== REJECTED) this.onCancel(permit);
+        return;
+      }
+      teardown = this.subscribeGranted(subscriber, permit, fn, thisArg, args, source, strict);
+    });
+    return () => {
+      cancelled = true;
+      if (typeof teardown === 'function') teardown();
+      else if (teardown !== undefined && teardown !== null && 'unsubscribe' in teardown)
+        teardown.unsubscribe();
+    };
+  }
+
+  private subscribeGranted(
+    subscriber: Subscriber<unknown>,
+    permit: number,
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    source: Observable<unknown> | undefined,
+    strict: boolean,
+  ): TeardownLogic {
     if (permit === REJECTED) {
       subscriber.error(this.reject());
       return;
@@ -691,7 +871,8 @@ export class Breaker extends BreakerStateMachine {
   /** The classification: ignoreErrors wins over recordErrors; recordErrors (when set) limits; isFailure decides last. */
   isRecorded(error: unknown): boolean {
     const o = this.options;
-    if (error instanceof CallTimeoutError) return true;
+    // Both are the breaker's own verdicts (a timeout, a value reported as failed), not errors to classify.
+    if (error instanceof CallTimeoutError || error instanceof ResultFailureError) return true;
     if (o.ignoreErrors !== undefined && matches(error, o.ignoreErrors)) return false;
     if (o.recordErrors !== undefined && !matches(error, o.recordErrors)) return false;
     if (o.isFailure === undefined) return true;
@@ -712,8 +893,8 @@ export class Breaker extends BreakerStateMachine {
   }
 
   /** Serves the fallback for `error` when one applies, or returns NOT_SERVED. */
-  private applyFallback(args: unknown[], error: unknown): unknown {
-    const fallback = this.options.fallback;
+  private applyFallback(args: unknown[], error: unknown, thisArg: unknown, policy: CallPolicy): unknown {
+    const fallback = policy.fallback;
     if (fallback === undefined) return NOT_SERVED;
     const applies =
       error instanceof CircuitOpenError ||
@@ -724,11 +905,11 @@ export class Breaker extends BreakerStateMachine {
     let value: unknown;
     if (typeof fallback === 'function') {
       this.countFallback(error);
-      return (fallback as Call)(...args, error);
+      return (fallback as Call).apply(thisArg, [...args, error]);
     }
     if ('value' in fallback) value = fallback.value;
     else {
-      const hit = (this.lastKnownGood as LastKnownGood).lookup(args);
+      const hit = (policy.lastKnownGood as LastKnownGood).lookup(args);
       if (!hit.found) return NOT_SERVED;
       value = hit.value;
     }

@@ -61,14 +61,21 @@ export class BreakerConfigError extends Error {
 /**
  * The error a fallback (or retry predicate) receives when `isResultFailure` judged a returned value a
  * failure. The value itself is on `result`.
+ *
+ * A protected function may also throw one itself to report "this value is a failure" (the HTTP
+ * integrations do, for a 5xx response): it is always recorded as a failure, whatever `isFailure` says,
+ * and with retry or a fallback configured the breaker hands `result` back when neither applies.
+ * `retryAfterMs` is the downstream's own hint (a `Retry-After`): if this failure opens the circuit,
+ * OPEN lasts at least that long.
  */
 export class ResultFailureError extends Error {
   readonly code = 'ERESULTFAILURE' as const;
   constructor(
     readonly breakerName: string,
     readonly result: unknown,
+    readonly retryAfterMs?: number,
   ) {
-    super(`circuit breaker "${breakerName}": the call returned a value judged a failure by isResultFailure`);
+    super(`circuit breaker "${breakerName}": the call returned a value judged a failure`);
     this.name = 'ResultFailureError';
   }
 }

@@ -4,12 +4,15 @@ import type { BreakerEvent } from './types';
 
 type Listener = (event: BreakerEvent) => void;
 
+/** Every hub starts with this one list: `add` replaces the list instead of mutating it, so sharing is safe. */
+const NO_LISTENERS: readonly Listener[] = [];
+
 /**
  * A list of listeners with an O(1) "is anyone listening" check, so that the breaker builds an event
  * object only when somebody will receive it. Exposed to users as a cold rxjs Observable.
  */
 export class EventHub {
-  private listeners: Listener[] = [];
+  private listeners: readonly Listener[] = NO_LISTENERS;
 
   get active(): boolean {
     return this.listeners.length !== 0;
@@ -45,32 +48,33 @@ export class EventHub {
   }
 }
 
-/** A bounded ring buffer: keeps the newest `capacity` items. */
+/**
+ * A bounded ring buffer: keeps the newest `capacity` items. It grows with use (most breakers never record
+ * an event, and a few thousand idle breakers should not hold a full ring each) and wraps once full.
+ */
 export class RingBuffer<T> {
-  private readonly items: (T | undefined)[];
+  private readonly items: T[] = [];
+  /** Once full: the slot of the oldest item, overwritten next. */
   private next = 0;
-  private count = 0;
 
-  constructor(readonly capacity: number) {
-    this.items = new Array<T | undefined>(capacity);
-  }
+  constructor(readonly capacity: number) {}
 
   push(item: T): void {
     if (this.capacity === 0) return;
+    if (this.items.length < this.capacity) {
+      this.items.push(item);
+      return;
+    }
     this.items[this.next] = item;
     this.next = (this.next + 1) % this.capacity;
-    if (this.count < this.capacity) this.count++;
   }
 
   /** Oldest first. */
   toArray(): T[] {
-    const out: T[] = [];
-    const start = (this.next - this.count + this.capacity) % this.capacity;
-    for (let i = 0; i < this.count; i++) out.push(this.items[(start + i) % this.capacity] as T);
-    return out;
+    return [...this.items.slice(this.next), ...this.items.slice(0, this.next)];
   }
 
   get size(): number {
-    return this.count;
+    return this.items.length;
   }
 }

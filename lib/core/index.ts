@@ -28,3 +28,13 @@ export type {
   StoreStatus,
 } from './types';
 export type { MachineState, DurationObserver } from './state-machine';
+export {
+  MemoryStateStore,
+  type CircuitStateStore,
+  type StoreLink,
+  type StoreParticipant,
+  type SharedState,
+  type WindowCounts,
+  type ProbeAnswer,
+  type TransitionSource,
+} from './store';

@@ -216,7 +216,9 @@ function resolveWindow(c: Checker, raw: unknown): ResolvedWindow {
 
 function resolveBackoff(c: Checker, raw: unknown): HalfOpenBackoff {
   if (typeof raw === 'function') return raw as HalfOpenBackoff;
-  const b = c.object('halfOpenBackoff', raw);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    c.fail('halfOpenBackoff', '{ multiplier, maxMs, jitter? } or a function (attempt) => ms', raw);
+  const b = raw as Record<string, unknown>;
   c.keys('halfOpenBackoff', b, ['multiplier', 'maxMs', 'jitter']);
   const out: HalfOpenBackoff = {
     multiplier: c.number('halfOpenBackoff.multiplier', b.multiplier, 1, 1000),
@@ -263,7 +265,9 @@ function resolveFallback(c: Checker, raw: unknown): FallbackOption {
     c.plain(
       `fallback "${raw}" is a method name; method names only work in @CircuitBreaker on a class method`,
     );
-  const f = c.object('fallback', raw);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    c.fail('fallback', 'a function, { value } or { lastKnownGood }', raw);
+  const f = raw as Record<string, unknown>;
   if ('value' in f) {
     c.keys('fallback', f, ['value']);
     return { value: f.value };

@@ -4,6 +4,7 @@ import { systemClock, type Clock } from './clock';
 import { BreakerConfigError } from './errors';
 import { EventHub } from './event-hub';
 import { describeValue, resolveOptions } from './options';
+import { isStateStore, type CircuitStateStore } from './store';
 import type { BreakerEvent, BreakerOptions, BreakerSnapshot } from './types';
 
 export interface BreakerRegistryOptions {
@@ -14,6 +15,11 @@ export interface BreakerRegistryOptions {
   clock?: Clock;
   /** Randomness for jitter. Default Math.random. */
   random?: () => number;
+  /**
+   * Where breakers share state (e.g. `RedisStateStore` from `nestjs-breaker/redis`). Default: in memory,
+   * this process only. The registry connects its breakers; closing the store stays with whoever created it.
+   */
+  store?: CircuitStateStore;
 }
 
 /** A stable handle on the breaker registered under a name; follows `register()` replacing it. */
@@ -37,7 +43,9 @@ export class BreakerRegistry {
   private readonly refs = new Map<string, BreakerRef>();
   private readonly sinks = { calls: new EventHub(), transitions: new EventHub() };
   private readonly random: () => number;
+  private readonly store: CircuitStateStore | undefined;
   private disposed = false;
+  private createdListeners: ((breaker: Breaker) => void)[] = [];
 
   constructor(options: BreakerRegistryOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -50,6 +58,12 @@ export class BreakerRegistry {
       );
     }
     this.random = options.random ?? Math.random;
+    if (options.store !== undefined && !isStateStore(options.store)) {
+      throw new BreakerConfigError(
+        `store must be a CircuitStateStore (an object with attach() and close()), got ${describeValue(options.store)}`,
+      );
+    }
+    this.store = options.store;
     this.defaults = { ...(options.defaults ?? {}) };
     // Validates the defaults on their own so a mistake there is reported once, under a clear name.
     resolveOptions('(defaults)', undefined, this.defaults);
@@ -90,6 +104,7 @@ export class BreakerRegistry {
     if (ref === undefined) this.refs.set(name, { name, breaker });
     else {
       ref.breaker.dispose();
+      ref.breaker.disconnectStore();
       ref.breaker = breaker;
     }
     this.configured.set(name, options);
@@ -131,16 +146,34 @@ export class BreakerRegistry {
     return this.sinks.calls.listenerCount + this.sinks.transitions.listenerCount;
   }
 
+  /**
+   * Calls `listener` with every breaker this registry creates from now on: on first use of a name, and on
+   * `register()` (before the new breaker takes the name over). Observers that must see every call of every
+   * breaker (a duration histogram) attach here. Returns a function that stops the calls.
+   */
+  onBreakerCreated(listener: (breaker: Breaker) => void): () => void {
+    this.createdListeners = [...this.createdListeners, listener];
+    return () => {
+      this.createdListeners = this.createdListeners.filter((l) => l !== listener);
+    };
+  }
+
   /** Stops every retry wait and bulkhead queue. Breakers keep answering calls afterwards. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const ref of this.refs.values()) ref.breaker.dispose();
+    for (const ref of this.refs.values()) {
+      ref.breaker.dispose();
+      ref.breaker.disconnectStore();
+    }
   }
 
   private create(name: string, options: BreakerOptions | undefined): Breaker {
     const breaker = new Breaker(name, resolveOptions(name, options, this.defaults), this.clock, this.random);
     breaker.attachSinks(this.sinks);
+    if (this.store !== undefined) breaker.connectStore(this.store);
+    const listeners = this.createdListeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i](breaker);
     return breaker;
   }
 }

@@ -1,9 +1,17 @@
 import { CircuitState } from './circuit-state';
 import type { Clock } from './clock';
-import { CircuitOpenError, type CallTimeoutError } from './errors';
+import { CircuitOpenError, ResultFailureError, type CallTimeoutError } from './errors';
 import { EventHub, RingBuffer } from './event-hub';
 import type { ResolvedOptions } from './options';
 import { CountWindow, TimeWindow, type SlidingWindow } from './sliding-window';
+import type {
+  CircuitStateStore,
+  SharedState,
+  StoreLink,
+  StoreParticipant,
+  TransitionSource,
+  WindowCounts,
+} from './store';
 import type { BreakerEvent, BreakerEventType, BreakerSnapshot, StoreStatus } from './types';
 
 // Internal state codes: numbers keep the hot-path comparisons cheap.
@@ -21,6 +29,8 @@ const STATES = [
   CircuitState.DISABLED,
   CircuitState.METRICS_ONLY,
 ] as const;
+
+const NO_OBSERVERS: readonly DurationObserver[] = [];
 
 /** A permit of 0 means "rejected"; any other value is the generation of the state that issued it. */
 export const REJECTED = 0;
@@ -53,7 +63,7 @@ export interface DurationObserver {
   observe(durationMs: number, failed: boolean): void;
 }
 
-export abstract class BreakerStateMachine {
+export abstract class BreakerStateMachine implements StoreParticipant {
   private mode = CLOSED;
   private generation = 1;
   private openedAt = 0;
@@ -72,7 +82,8 @@ export abstract class BreakerStateMachine {
   protected readsStart: boolean;
   /** A call's end time is needed (slow calls, a time window, a duration observer). */
   protected readsEnd: boolean;
-  private durationObservers: DurationObserver[] = [];
+  // Replaced, never mutated, by observeDurations: every breaker can start with the one shared empty list.
+  private durationObservers: readonly DurationObserver[] = NO_OBSERVERS;
 
   private totalCalls = 0;
   private successfulCalls = 0;
@@ -85,12 +96,22 @@ export abstract class BreakerStateMachine {
   protected fallbacks = 0;
   private openedCount = 0;
   private warnedBackoff = false;
+  /** The failing call's own minimum OPEN duration (a downstream's Retry-After), while its failure is recorded. */
+  private openHintMs = 0;
 
   protected readonly callHub = new EventHub();
   protected readonly transitionHub = new EventHub();
   private readonly recent: RingBuffer<BreakerEvent>;
-  private sinks: EventSinks | undefined;
+  private sinks: EventSinks | undefined = undefined;
   protected storeStatus: StoreStatus = 'memory';
+  /** The shared store's link; undefined without a store (then nothing below runs on any call). */
+  private link: StoreLink | undefined = undefined;
+  /** Set by `acquire()` when it returned REJECTED only because the fleet must admit the probe. */
+  protected askFleet = false;
+  // The other instances' window totals, as of the store's last flush (0 without a store).
+  private fleetTotal = 0;
+  private fleetFailures = 0;
+  private fleetSlow = 0;
 
   constructor(
     readonly name: string,
@@ -100,12 +121,13 @@ export abstract class BreakerStateMachine {
   ) {
     const o = options;
     this.tripsOnRate = o.failureRateThreshold !== undefined || o.slowCallRateThreshold !== undefined;
-    if (this.tripsOnRate) {
-      this.window =
-        o.window.type === 'count'
-          ? new CountWindow(o.window.size)
-          : new TimeWindow(o.window.sizeMs, o.window.buckets);
-    }
+    // Assigned on every path (and `sinks`, `link` initialised): breakers of any configuration then share
+    // one hidden class, so the hot paths' property reads stay monomorphic.
+    this.window = !this.tripsOnRate
+      ? undefined
+      : o.window.type === 'count'
+        ? new CountWindow(o.window.size)
+        : new TimeWindow(o.window.sizeMs, o.window.buckets);
     this.slowMs = o.slowCallDurationMs ?? Infinity;
     this.tripsOnSlowProbe = o.slowCallRateThreshold !== undefined;
     this.readsStart = o.slowCallDurationMs !== undefined;
@@ -159,17 +181,71 @@ export abstract class BreakerStateMachine {
     return this.acquireSlow();
   }
 
+  /**
+   * `acquire()` for the CLOSED fast paths: when CLOSED, the same permit (the call is counted); otherwise
+   * REJECTED with nothing touched, so that the caller can take its general path, which calls `acquire()`.
+   */
+  protected acquireClosed(): number {
+    if (this.mode !== CLOSED) return REJECTED;
+    this.totalCalls++;
+    return this.generation;
+  }
+
   private acquireSlow(): number {
     const mode = this.mode;
     if (mode === DISABLED) return this.generation;
     this.totalCalls++;
     if (mode === METRICS_ONLY) return this.generation;
+    this.askFleet = false;
     if (mode === OPEN) {
       const now = this.clock.now();
       if (now - this.openedAt < this.openDurationMs) return REJECTED;
       this.transition(HALF_OPEN, `${this.openDurationMs} ms elapsed since opening`, now);
     }
     if (this.mode === HALF_OPEN && this.probesInFlight < this.options.halfOpenMaxCalls) {
+      if (this.link !== undefined && this.link.shared) {
+        // The fleet admits probes: async callers wait for `fleetProbe()`, sync ones `decideLocally()`.
+        this.askFleet = true;
+        return REJECTED;
+      }
+      this.probesInFlight++;
+      return this.generation;
+    }
+    return REJECTED;
+  }
+
+  /**
+   * The permit for a call whose `acquire()` asked the fleet (`askFleet`), once the store answered. The
+   * call is already counted in `totalCalls`.
+   */
+  protected fleetProbe(): Promise<number> {
+    const link = this.link;
+    if (link === undefined) return Promise.resolve(this.decideLocally());
+    return link.acquireProbe().then((answer) => {
+      if (answer === 'local') return this.decideLocally();
+      const mode = this.mode;
+      if (answer === 'granted') {
+        if (mode === HALF_OPEN && this.probesInFlight < this.options.halfOpenMaxCalls) {
+          this.probesInFlight++;
+          return this.generation;
+        }
+        link.probeReleased();
+      }
+      // The state may have moved on while the store answered (e.g. the fleet closed): judge it now.
+      return mode === HALF_OPEN || mode === OPEN || mode === FORCED_OPEN ? REJECTED : this.decideLocally();
+    });
+  }
+
+  /** A permit by local rules alone, for a call already counted (sync calls, or no answer from the store). */
+  protected decideLocally(): number {
+    if (this.mode === OPEN) {
+      const now = this.clock.now();
+      if (now - this.openedAt < this.openDurationMs) return REJECTED;
+      this.transition(HALF_OPEN, `${this.openDurationMs} ms elapsed since opening`, now);
+    }
+    const mode = this.mode;
+    if (mode === CLOSED || mode === DISABLED || mode === METRICS_ONLY) return this.generation;
+    if (mode === HALF_OPEN && this.probesInFlight < this.options.halfOpenMaxCalls) {
       this.probesInFlight++;
       return this.generation;
     }
@@ -193,13 +269,31 @@ export abstract class BreakerStateMachine {
   /** A permit handed back without an outcome (bulkhead full): counted as rejected, never as failure. */
   protected release(permit: number, error: unknown): void {
     this.rejectedCalls++;
-    if (permit === this.generation && this.mode === HALF_OPEN) this.probesInFlight--;
+    if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
     this.note('rejected', error, undefined);
   }
 
   // ---------------------------------------------------------------- outcomes
 
   protected onSuccess(permit: number, start: number): void {
+    if (
+      permit === this.generation &&
+      this.mode === CLOSED &&
+      !this.readsEnd &&
+      this.window === undefined &&
+      !this.callHub.active &&
+      (this.sinks === undefined || !this.sinks.calls.active)
+    ) {
+      // The common success, as recordSuccess would record it (no clock read, no window, no observer,
+      // nobody listening), in a function small enough for the JIT to inline into the caller.
+      this.successfulCalls++;
+      this.consecutive = 0;
+      return;
+    }
+    this.recordSuccess(permit, start);
+  }
+
+  private recordSuccess(permit: number, start: number): void {
     const mode = this.mode;
     if (mode === DISABLED && permit === this.generation) return;
     let now = 0;
@@ -217,14 +311,20 @@ export abstract class BreakerStateMachine {
         const w = this.window;
         if (w !== undefined) {
           w.record(now, false, slow);
-          if (slow && mode === CLOSED) this.checkRates(now);
+          // A success can still trip: it may bring the window up to minimumCalls, or expiry may have
+          // dropped older successes (`>=` is judged after every recorded call).
+          if (mode === CLOSED) this.checkRates(now);
         }
       } else if (mode === HALF_OPEN) {
         this.probesInFlight--;
         if (slow && this.tripsOnSlowProbe) {
           this.open(now, `half-open probe was slow (${now - start} ms > ${this.slowMs} ms)`);
-        } else if (++this.probeSuccesses >= this.options.successThreshold) {
-          this.transition(CLOSED, `${this.probeSuccesses} successful probe(s)`, now || this.clock.now());
+        } else {
+          // With a reachable store the fleet counts successes and closes everywhere at once.
+          const fleetJudges = this.link !== undefined && this.link.probeSucceeded();
+          if (++this.probeSuccesses >= this.options.successThreshold && !fleetJudges) {
+            this.transition(CLOSED, `${this.probeSuccesses} successful probe(s)`, now || this.clock.now());
+          }
         }
       }
     }
@@ -248,6 +348,9 @@ export abstract class BreakerStateMachine {
     if (timedOut) this.timeouts++;
     if (this.durationObservers.length !== 0) this.observeDuration(now - start, true);
     if (permit === this.generation) {
+      if (error instanceof ResultFailureError && error.retryAfterMs !== undefined) {
+        this.openHintMs = error.retryAfterMs;
+      }
       if (mode === CLOSED || mode === METRICS_ONLY) {
         this.consecutive++;
         this.window?.record(now, true, slow);
@@ -262,6 +365,7 @@ export abstract class BreakerStateMachine {
         this.probesInFlight--;
         this.open(now, timedOut ? 'half-open probe timed out' : 'half-open probe failed');
       }
+      this.openHintMs = 0;
     }
     this.note(timedOut ? 'timeout' : 'failure', error, this.duration(start, now));
   }
@@ -270,7 +374,7 @@ export abstract class BreakerStateMachine {
   protected onIgnored(permit: number, error: unknown): void {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.ignoredCalls++;
-    if (permit === this.generation && this.mode === HALF_OPEN) this.probesInFlight--;
+    if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
     this.note('ignored', error, undefined);
   }
 
@@ -278,14 +382,19 @@ export abstract class BreakerStateMachine {
   protected onCancel(permit: number): void {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.cancelledCalls++;
-    if (permit === this.generation && this.mode === HALF_OPEN) this.probesInFlight--;
+    if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
   }
 
   /** Undoes `acquire()` for a call that will be re-run through another path (counts nothing). */
   protected giveBack(permit: number): void {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.totalCalls--;
-    if (permit === this.generation && this.mode === HALF_OPEN) this.probesInFlight--;
+    if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
+  }
+
+  private releaseProbe(): void {
+    this.probesInFlight--;
+    if (this.link !== undefined) this.link.probeReleased();
   }
 
   protected onTimeout(permit: number, start: number, error: CallTimeoutError): void {
@@ -294,18 +403,22 @@ export abstract class BreakerStateMachine {
 
   private checkRates(now: number): void {
     const w = this.window as SlidingWindow;
-    const total = w.total;
+    // With a shared store the window is the fleet's: the other instances' totals as of the last flush.
+    const total = w.total + this.fleetTotal;
     if (total < this.options.minimumCalls) return;
     const o = this.options;
-    if (o.failureRateThreshold !== undefined && w.failures * 100 >= o.failureRateThreshold * total) {
+    const failures = w.failures + this.fleetFailures;
+    const slowCalls = w.slow + this.fleetSlow;
+    const scope = this.fleetTotal === 0 ? '' : ' (fleet-wide)';
+    if (o.failureRateThreshold !== undefined && failures * 100 >= o.failureRateThreshold * total) {
       this.open(
         now,
-        `failure rate ${round((w.failures / total) * 100)}% >= ${o.failureRateThreshold}% over ${total} calls`,
+        `failure rate ${round((failures / total) * 100)}% >= ${o.failureRateThreshold}% over ${total} calls${scope}`,
       );
-    } else if (o.slowCallRateThreshold !== undefined && w.slow * 100 >= o.slowCallRateThreshold * total) {
+    } else if (o.slowCallRateThreshold !== undefined && slowCalls * 100 >= o.slowCallRateThreshold * total) {
       this.open(
         now,
-        `slow-call rate ${round((w.slow / total) * 100)}% >= ${o.slowCallRateThreshold}% over ${total} calls`,
+        `slow-call rate ${round((slowCalls / total) * 100)}% >= ${o.slowCallRateThreshold}% over ${total} calls${scope}`,
       );
     }
   }
@@ -317,6 +430,11 @@ export abstract class BreakerStateMachine {
     this.openedCount++;
     this.openedAt = now;
     this.openDurationMs = this.openDuration(this.openAttempt);
+    const hint = this.openHintMs;
+    if (hint > this.openDurationMs && Number.isFinite(hint)) {
+      this.openDurationMs = hint;
+      reason += ` (the downstream asked to retry after ${hint} ms)`;
+    }
     this.transition(OPEN, reason, now);
   }
 
@@ -342,13 +460,14 @@ export abstract class BreakerStateMachine {
     return Math.max(0, ms * (1 + backoff.jitter * (2 * this.random() - 1)));
   }
 
-  private transition(to: number, reason: string, now: number): void {
+  private transition(to: number, reason: string, now: number, source: TransitionSource = 'local'): void {
     const from = this.mode;
     this.mode = to;
     this.generation++;
     this.lastTransitionAt = now;
     this.probesInFlight = 0;
     this.probeSuccesses = 0;
+    this.fleetTotal = this.fleetFailures = this.fleetSlow = 0;
     if (to === CLOSED) {
       this.consecutive = 0;
       this.openAttempt = 0;
@@ -362,10 +481,11 @@ export abstract class BreakerStateMachine {
       to: STATES[to],
       reason,
     };
-    if (to === OPEN) event.retryAfterMs = this.openDurationMs;
+    if (to === OPEN) event.retryAfterMs = Math.max(0, this.openedAt + this.openDurationMs - now);
     this.recent.push(event);
     if (this.transitionHub.active) this.transitionHub.emit(event);
     if (this.sinks !== undefined && this.sinks.transitions.active) this.sinks.transitions.emit(event);
+    if (this.link !== undefined && source !== 'fleet') this.link.transitioned(source, reason);
   }
 
   /** Manual control: a fresh start in `to`, whatever the state was. */
@@ -373,7 +493,7 @@ export abstract class BreakerStateMachine {
     this.consecutive = 0;
     this.window?.clear();
     if (to !== OPEN) this.openAttempt = 0;
-    this.transition(to, reason, this.clock.now());
+    this.transition(to, reason, this.clock.now(), 'manual');
   }
 
   /** Rejects every call until reset. */
@@ -450,6 +570,94 @@ export abstract class BreakerStateMachine {
       openDurationMs: this.openDurationMs,
       openAttempt: this.openAttempt,
     };
+  }
+
+  // ---------------------------------------------------------------- shared store (see store.ts)
+
+  /** @internal Connects this breaker to a store (a registry does it for its breakers). */
+  connectStore(store: CircuitStateStore): void {
+    this.disconnectStore();
+    this.link = store.attach(this);
+  }
+
+  /** @internal Forgets the store: the breaker goes on alone, with its current state. */
+  disconnectStore(): void {
+    const link = this.link;
+    if (link === undefined) return;
+    this.link = undefined;
+    this.askFleet = false;
+    this.fleetTotal = this.fleetFailures = this.fleetSlow = 0;
+    this.storeStatus = 'memory';
+    link.detach();
+  }
+
+  /** @internal */
+  storeOptions(): ResolvedOptions {
+    return this.options;
+  }
+
+  /** @internal The state in skew-free form (OPEN timing as elapsed time). */
+  sharedState(): SharedState {
+    const mode = this.mode;
+    return {
+      state: STATES[mode],
+      elapsedMs: mode === OPEN ? Math.max(0, this.clock.now() - this.openedAt) : 0,
+      openDurationMs: this.openDurationMs,
+      openAttempt: this.openAttempt,
+    };
+  }
+
+  /** @internal */
+  windowCounts(): WindowCounts | undefined {
+    const w = this.window;
+    if (w === undefined) return undefined;
+    w.expire(this.clock.now());
+    return { total: w.total, failures: w.failures, slow: w.slow };
+  }
+
+  /** @internal */
+  activity(): number {
+    return this.totalCalls;
+  }
+
+  /** @internal */
+  setFleetWindow(others: WindowCounts | undefined): void {
+    this.fleetTotal = others === undefined ? 0 : others.total;
+    this.fleetFailures = others === undefined ? 0 : others.failures;
+    this.fleetSlow = others === undefined ? 0 : others.slow;
+  }
+
+  /** @internal */
+  setStoreStatus(status: StoreStatus): void {
+    this.storeStatus = status;
+  }
+
+  /** @internal */
+  openDurationFor(attempt: number): number {
+    return this.openDuration(attempt);
+  }
+
+  /**
+   * @internal Takes over a state another instance decided. The same state only refreshes OPEN timing;
+   * another state is a transition (events, counts) that is not published back.
+   */
+  adopt(shared: SharedState, reason: string): void {
+    const to = STATES.indexOf(shared.state);
+    if (to < 0) return;
+    const now = this.clock.now();
+    if (to === OPEN || to === HALF_OPEN) {
+      this.openedAt = now - shared.elapsedMs;
+      this.openDurationMs = shared.openDurationMs;
+      this.openAttempt = shared.openAttempt;
+    }
+    if (to === this.mode) return;
+    if (to === OPEN) this.openedCount++;
+    else if (to !== HALF_OPEN) {
+      this.consecutive = 0;
+      this.window?.clear();
+      this.openAttempt = 0;
+    }
+    this.transition(to, reason, now, 'fleet');
   }
 
   /** Recent notable events (transitions, failures, rejections, timeouts, fallbacks, ignored errors), oldest first. */

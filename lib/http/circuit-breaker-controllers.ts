@@ -1,0 +1,21 @@
+import type { Type } from '@nestjs/common';
+import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
+import { createObservabilityController } from './circuit-breaker-observability.controller';
+import {
+  createCircuitBreakersControlController,
+  createCircuitBreakersController,
+} from './circuit-breakers.controller';
+
+/**
+ * The controllers `CircuitBreakerModule` mounts at `http.path`, all behind `http.guards`. Order matters:
+ * Express matches routes in registration order, so controllers with fixed paths (`/metrics`, `/events`,
+ * `/dashboard`) come before the one with `/:name`. A feature adds its controller factory to this list.
+ */
+export function createCircuitBreakerControllers(http: ResolvedHttpOptions): Type<unknown>[] {
+  const controllers: Type<unknown>[] = [];
+  // Fixed-path controllers go first (observability routes are added here).
+  controllers.push(createObservabilityController(http));
+  controllers.push(createCircuitBreakersController(http));
+  if (http.control) controllers.push(createCircuitBreakersControlController(http));
+  return controllers;
+}

@@ -1,0 +1,120 @@
+import { Inject, Injectable, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
+import { EMPTY, ReplaySubject, type Observable } from 'rxjs';
+import { BreakerConfigError } from '../core/errors';
+import { describeValue } from '../core/options';
+import { CIRCUIT_BREAKER_OPTIONS } from '../nest/circuit-breaker.constants';
+import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
+import type { CircuitBreakerModuleOptions } from '../nest/interfaces/circuit-breaker-module-options.interface';
+import { BreakerMetricsCollector } from './prometheus-collector';
+import {
+  defaultPromRegistry,
+  registerWithPromClient,
+  type PromRegistryLike,
+} from './prometheus-client-bridge';
+import { breakerEventStream } from './sse-events';
+
+/** Default interval of the comment lines that keep an idle event stream open through proxies. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+const METRICS_KEYS = ['prefix', 'buckets', 'promRegistry'];
+const EVENTS_KEYS = ['heartbeatMs'];
+
+/**
+ * The metrics collector and the event streams of one module registration. Its collector is attached to
+ * every breaker from bootstrap on (the histogram must see calls made before the first scrape) and is
+ * registered in prom-client when the application has it; at shutdown it ends every open event stream
+ * (an open stream would otherwise hold the HTTP server open) and detaches from the breakers.
+ */
+@Injectable()
+export class CircuitBreakerObservability implements OnModuleDestroy {
+  readonly collector: BreakerMetricsCollector;
+  readonly heartbeatMs: number;
+  private readonly closing = new ReplaySubject<void>(1);
+  private closed = false;
+  private readonly unregisterProm: (() => void) | undefined;
+
+  constructor(
+    private readonly registry: CircuitBreakerRegistry,
+    @Inject(CIRCUIT_BREAKER_OPTIONS) options: CircuitBreakerModuleOptions | undefined,
+  ) {
+    const metrics = checkKeys('metrics', options?.metrics, METRICS_KEYS);
+    const events = checkKeys('events', options?.events, EVENTS_KEYS);
+    const heartbeatMs = events?.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+    if (typeof heartbeatMs !== 'number' || !Number.isInteger(heartbeatMs) || heartbeatMs < 1) {
+      fail(`events.heartbeatMs must be a whole number of ms >= 1, got ${describeValue(heartbeatMs)}`);
+    }
+    this.heartbeatMs = heartbeatMs;
+    const promRegistry = metrics?.promRegistry;
+    if (promRegistry !== undefined && promRegistry !== false && !isPromRegistry(promRegistry)) {
+      fail(
+        `metrics.promRegistry must be a prom-client Registry (or false), got ${describeValue(promRegistry)}`,
+      );
+    }
+    try {
+      this.collector = new BreakerMetricsCollector(registry, {
+        prefix: metrics?.prefix,
+        buckets: metrics?.buckets,
+      });
+    } catch (error) {
+      if (error instanceof BreakerConfigError) fail(error.message);
+      throw error;
+    }
+    this.collector.start();
+    try {
+      const target = promRegistry === undefined ? defaultPromRegistry() : promRegistry || undefined;
+      this.unregisterProm = target === undefined ? undefined : registerWithPromClient(this.collector, target);
+    } catch (error) {
+      this.collector.dispose();
+      throw error;
+    }
+  }
+
+  /** Prometheus text of every breaker. */
+  renderMetrics(): string {
+    return this.collector.render();
+  }
+
+  /** One client's event stream: ends when the client leaves or the application closes. */
+  events(): Observable<MessageEvent> {
+    if (this.closed) return EMPTY;
+    return breakerEventStream(this.registry.stateChanges$, {
+      heartbeatMs: this.heartbeatMs,
+      until: this.closing,
+    });
+  }
+
+  onModuleDestroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.next();
+    this.closing.complete();
+    this.unregisterProm?.();
+    this.collector.dispose();
+  }
+}
+
+function fail(message: string): never {
+  throw new BreakerConfigError(`CircuitBreakerModule: ${message}`);
+}
+
+function checkKeys<T extends object>(option: string, value: T | undefined, known: string[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    fail(`${option} must be an object { ${known.join('?, ')}? }, got ${describeValue(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) fail(`unknown option "${option}.${key}" (known: ${known.join(', ')})`);
+  }
+  return value;
+}
+
+function isPromRegistry(value: unknown): value is PromRegistryLike {
+  const r = value as Partial<Record<keyof PromRegistryLike, unknown>> | null;
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.registerMetric === 'function' &&
+    typeof r.getSingleMetric === 'function' &&
+    typeof r.removeSingleMetric === 'function'
+  );
+}

@@ -1,0 +1,82 @@
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  UseGuards,
+  type Type,
+} from '@nestjs/common';
+import type { Breaker } from '../core/breaker';
+import { describeValue } from '../core/options';
+import type { BreakerSnapshot } from '../core/types';
+import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
+import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
+
+/** Looks a breaker up without ever creating one: a route must not grow the registry. */
+function existing(registry: CircuitBreakerRegistry, name: string): Breaker {
+  const breaker = registry.find(name);
+  if (breaker === undefined) throw new NotFoundException(`no circuit breaker named ${describeValue(name)}`);
+  return breaker;
+}
+
+/**
+ * The read-only routes, `GET /<path>` and `GET /<path>/:name`, as a controller class mounted at
+ * `http.path` behind `http.guards` (one class per module registration: the path is decorator metadata).
+ */
+export function createCircuitBreakersController(http: ResolvedHttpOptions): Type<unknown> {
+  @Controller(http.path)
+  @UseGuards(...http.guards)
+  class CircuitBreakersController {
+    constructor(@Inject(CircuitBreakerRegistry) private readonly registry: CircuitBreakerRegistry) {}
+
+    /** Every breaker's snapshot, keyed by name. */
+    @Get()
+    list(): Record<string, BreakerSnapshot> {
+      return this.registry.metrics();
+    }
+
+    /** One breaker's snapshot; 404 for a name the registry does not hold. */
+    @Get(':name')
+    one(@Param('name') name: string): BreakerSnapshot {
+      return existing(this.registry, name).snapshot();
+    }
+  }
+  return CircuitBreakersController;
+}
+
+/** `POST /<path>/:name/force-open | disable | reset`, mounted only with `http.control: true`. */
+export function createCircuitBreakersControlController(http: ResolvedHttpOptions): Type<unknown> {
+  @Controller(http.path)
+  @UseGuards(...http.guards)
+  class CircuitBreakersControlController {
+    constructor(@Inject(CircuitBreakerRegistry) private readonly registry: CircuitBreakerRegistry) {}
+
+    @Post(':name/force-open')
+    @HttpCode(200)
+    forceOpen(@Param('name') name: string): BreakerSnapshot {
+      const breaker = existing(this.registry, name);
+      breaker.forceOpen();
+      return breaker.snapshot();
+    }
+
+    @Post(':name/disable')
+    @HttpCode(200)
+    disable(@Param('name') name: string): BreakerSnapshot {
+      const breaker = existing(this.registry, name);
+      breaker.disable();
+      return breaker.snapshot();
+    }
+
+    @Post(':name/reset')
+    @HttpCode(200)
+    reset(@Param('name') name: string): BreakerSnapshot {
+      const breaker = existing(this.registry, name);
+      breaker.reset();
+      return breaker.snapshot();
+    }
+  }
+  return CircuitBreakersControlController;
+}

@@ -1,0 +1,104 @@
+import { BreakerConfigError } from '../../core/errors';
+import { describeValue } from '../../core/options';
+import { retryAfterHint } from './retry-after';
+
+/** How long a `Retry-After` may lengthen OPEN unless `retryAfter.maxMs` says otherwise: 5 minutes. */
+export const DEFAULT_RETRY_AFTER_MAX_MS = 300_000;
+
+/** The options every HTTP integration shares. `R` is what the name rule receives besides the URL. */
+export interface HttpBreakerRuleOptions<R extends unknown[] = []> {
+  /** The breaker a request goes through. Default: the URL's origin, e.g. `https://api.example.com`. */
+  name?: (url: URL, ...request: R) => string;
+  /** Statuses that count as failures (the response still reaches the caller). Default: `status >= 500`. */
+  isFailureStatus?: (status: number) => boolean;
+  /**
+   * A `Retry-After` on a failed 503 or 429 that opens the circuit makes OPEN last
+   * `max(open duration, Retry-After)`, the header capped at `maxMs` (default 5 minutes). `false`: ignore it.
+   */
+  retryAfter?: false | { maxMs?: number };
+}
+
+/** Validated rules, ready for the request path. */
+export interface HttpRules<R extends unknown[]> {
+  nameFor(url: URL, ...request: R): string;
+  isFailureStatus(status: number): boolean;
+  /** The OPEN-duration hint of a failed response, or undefined. */
+  hintFor(status: number, retryAfterHeader: string | null | undefined, nowMs: number): number | undefined;
+}
+
+const KNOWN = ['name', 'isFailureStatus', 'retryAfter'];
+
+/** The default name rule: one breaker per origin (scheme, host and port). */
+export function originOf(url: URL): string {
+  return url.origin;
+}
+
+export function defaultIsFailureStatus(status: number): boolean {
+  return status >= 500;
+}
+
+/**
+ * Checks the shared options and builds the rules. `owner` names the integration in error messages;
+ * `extraKeys` are the owner's own option names (so a typo among them is still reported).
+ */
+export function resolveHttpRules<R extends unknown[]>(
+  owner: string,
+  options: HttpBreakerRuleOptions<R> | undefined,
+  extraKeys: readonly string[] = [],
+): HttpRules<R> {
+  if (options === undefined) options = {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new BreakerConfigError(`${owner}: options must be an object, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.includes(key) && !extraKeys.includes(key)) {
+      throw new BreakerConfigError(
+        `${owner}: unknown option "${key}" (known: ${[...KNOWN, ...extraKeys].join(', ')})`,
+      );
+    }
+  }
+  const name = options.name ?? ((url: URL, ..._request: R) => originOf(url));
+  if (typeof name !== 'function') {
+    throw new BreakerConfigError(
+      `${owner}: name must be a function (url) => string, got ${describeValue(name)}`,
+    );
+  }
+  const isFailureStatus = options.isFailureStatus ?? defaultIsFailureStatus;
+  if (typeof isFailureStatus !== 'function') {
+    throw new BreakerConfigError(
+      `${owner}: isFailureStatus must be a function (status) => boolean, got ${describeValue(isFailureStatus)}`,
+    );
+  }
+  const maxMs = retryAfterCap(owner, options.retryAfter);
+  return {
+    nameFor(url, ...request) {
+      const breakerName: unknown = name(url, ...request);
+      if (typeof breakerName !== 'string' || breakerName.length === 0) {
+        throw new BreakerConfigError(
+          `${owner}: the name rule returned ${describeValue(breakerName)} for ${url.href}; it must return a non-empty string`,
+        );
+      }
+      return breakerName;
+    },
+    isFailureStatus: (status) => isFailureStatus(status) === true,
+    hintFor: (status, header, nowMs) =>
+      maxMs === undefined ? undefined : retryAfterHint(status, header, nowMs, maxMs),
+  };
+}
+
+function retryAfterCap(owner: string, option: HttpBreakerRuleOptions['retryAfter']): number | undefined {
+  if (option === false) return undefined;
+  if (option === undefined) return DEFAULT_RETRY_AFTER_MAX_MS;
+  if (option === null || typeof option !== 'object' || Array.isArray(option)) {
+    throw new BreakerConfigError(
+      `${owner}: retryAfter must be false or { maxMs?: number }, got ${describeValue(option)}`,
+    );
+  }
+  const maxMs = option.maxMs ?? DEFAULT_RETRY_AFTER_MAX_MS;
+  if (typeof maxMs !== 'number' || !Number.isFinite(maxMs) || maxMs < 0) {
+    throw new BreakerConfigError(
+      `${owner}: retryAfter.maxMs must be a finite number of ms >= 0, got ${describeValue(maxMs)}`,
+    );
+  }
+  return maxMs;
+}

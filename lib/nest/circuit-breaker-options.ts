@@ -1,0 +1,136 @@
+import type { CanActivate, Type } from '@nestjs/common';
+import { BreakerConfigError } from '../core/errors';
+import { describeValue, suggest } from '../core/options';
+import type { BreakerRegistryOptions } from '../core/registry';
+import { MemoryStateStore } from '../core/store';
+import { DEFAULT_HTTP_PATH } from './circuit-breaker.constants';
+import type {
+  CircuitBreakerHttpOptions,
+  CircuitBreakerModuleOptions,
+} from './interfaces/circuit-breaker-module-options.interface';
+
+/** Every top-level option the module knows; anything else is reported as a likely typo. */
+export const MODULE_OPTION_KEYS: string[] = [
+  'isGlobal',
+  'defaults',
+  'breakers',
+  'strict',
+  'http',
+  'mapOpenToHttp',
+  'store',
+  'clock',
+  'metrics',
+  'events',
+];
+
+/** The metrics controller's mount after defaults and validation. */
+export interface ResolvedHttpOptions {
+  /** Without leading or trailing slashes. */
+  path: string;
+  guards: (Type<CanActivate> | CanActivate)[];
+  control: boolean;
+}
+
+const PREFIX = 'CircuitBreakerModule';
+
+function fail(message: string): never {
+  throw new BreakerConfigError(`${PREFIX}: ${message}`);
+}
+
+function checkBoolean(options: Record<string, unknown>, key: string): void {
+  const value = options[key];
+  if (value !== undefined && typeof value !== 'boolean')
+    fail(`${key} must be true or false, got ${describeValue(value)}`);
+}
+
+/**
+ * Checks the module-level options (keys, flags, http, store). Breaker options (`defaults`, `breakers`)
+ * and `clock` are validated by the registry, with messages naming the breaker.
+ */
+export function validateModuleOptions(options: unknown): CircuitBreakerModuleOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    fail(`options must be an object, got ${describeValue(options)}`);
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!MODULE_OPTION_KEYS.includes(key)) {
+      const hint = suggest(key, MODULE_OPTION_KEYS);
+      fail(`unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+    }
+  }
+  checkBoolean(o, 'isGlobal');
+  checkBoolean(o, 'strict');
+  checkBoolean(o, 'mapOpenToHttp');
+  resolveHttpOptions(o.http);
+  checkStore(o.store);
+  return o as CircuitBreakerModuleOptions;
+}
+
+function checkStore(store: unknown): void {
+  if (store === undefined || store instanceof MemoryStateStore) return;
+  fail(
+    `store ${describeValue(store)} is not supported here yet: only the in-memory store (the default) is; ` +
+      'the Redis store arrives with nestjs-breaker/redis',
+  );
+}
+
+const PATH_PATTERN = /^[A-Za-z0-9._~!$&'()+,;=@%-]+(\/[A-Za-z0-9._~!$&'()+,;=@%-]+)*$/;
+
+/** Validates `http` and fills in the defaults; `false` when nothing is mounted. */
+export function resolveHttpOptions(http: unknown): ResolvedHttpOptions | false {
+  if (http === false) return false;
+  if (http === undefined) return { path: DEFAULT_HTTP_PATH, guards: [], control: false };
+  if (http === null || typeof http !== 'object' || Array.isArray(http))
+    fail(`http must be false or an object { path?, guards?, control? }, got ${describeValue(http)}`);
+  const h = http as CircuitBreakerHttpOptions & Record<string, unknown>;
+  const known = ['path', 'guards', 'control'];
+  for (const key of Object.keys(h)) {
+    if (!known.includes(key)) {
+      const hint = suggest(key, known);
+      fail(`unknown option "http.${key}"${hint ? ` (did you mean "http.${hint}"?)` : ''}`);
+    }
+  }
+  let path = DEFAULT_HTTP_PATH;
+  if (h.path !== undefined) {
+    if (typeof h.path !== 'string') fail(`http.path must be a string, got ${describeValue(h.path)}`);
+    path = h.path.replace(/^\/+|\/+$/g, '');
+    // Route syntax (`:param`, wildcards, query) in the mount would silently change which URLs match.
+    if (!PATH_PATTERN.test(path))
+      fail(
+        `http.path must be a non-empty URL path of plain segments (letters, digits, - _ . ~), got ${describeValue(h.path)}`,
+      );
+  }
+  const guards = h.guards ?? [];
+  if (!Array.isArray(guards))
+    fail(`http.guards must be an array of guard classes or instances, got ${describeValue(guards)}`);
+  guards.forEach((guard: unknown, i) => {
+    const isClass = typeof guard === 'function';
+    const isInstance =
+      typeof guard === 'object' &&
+      guard !== null &&
+      typeof (guard as Partial<CanActivate>).canActivate === 'function';
+    if (!isClass && !isInstance)
+      fail(
+        `http.guards[${i}] must be a guard class or an object with canActivate(), got ${describeValue(guard)}`,
+      );
+  });
+  if (h.control !== undefined && typeof h.control !== 'boolean')
+    fail(`http.control must be true or false, got ${describeValue(h.control)}`);
+  return { path, guards: [...guards], control: h.control === true };
+}
+
+/** The part of the module options the core registry takes. */
+export function registryOptionsOf(options: CircuitBreakerModuleOptions): BreakerRegistryOptions {
+  const out: BreakerRegistryOptions = {};
+  if (options.defaults !== undefined) out.defaults = options.defaults;
+  if (options.breakers !== undefined) out.breakers = options.breakers;
+  if (options.clock !== undefined) out.clock = options.clock;
+  if (options.store !== undefined) out.store = options.store;
+  return out;
+}
+
+/** Names configured in `breakers` (own keys only: `__proto__` and friends are ordinary names here). */
+export function configuredNames(options: CircuitBreakerModuleOptions): Set<string> {
+  const breakers = options.breakers;
+  return new Set(breakers !== null && typeof breakers === 'object' ? Object.keys(breakers) : []);
+}

@@ -1,0 +1,170 @@
+// A small reference model of the breaker's state machine, written from API.md (States and its fine print),
+// independent of lib/core: plain arrays instead of ring buffers, rates recomputed from scratch on every call.
+
+export type ModelState = 'closed' | 'open' | 'half_open' | 'forced_open' | 'disabled' | 'metrics_only';
+
+export interface ModelConfig {
+  failureThreshold: number;
+  successThreshold: number;
+  halfOpenAfterMs: number;
+  halfOpenBackoff?: { multiplier: number; maxMs: number };
+  failureRateThreshold?: number;
+  slowCallDurationMs?: number;
+  slowCallRateThreshold?: number;
+  minimumCalls: number;
+  window: { type: 'count'; size: number } | { type: 'time'; sizeMs: number; buckets: number };
+}
+
+export interface ModelView {
+  state: ModelState;
+  totalCalls: number;
+  successfulCalls: number;
+  failedCalls: number;
+  rejectedCalls: number;
+  slowCalls: number;
+  openedCount: number;
+  consecutiveFailures: number;
+  bufferedCalls: number;
+  failureRate: number;
+  slowCallRate: number;
+  retryAfterMs: number;
+}
+
+interface Outcome {
+  at: number;
+  failed: boolean;
+  slow: boolean;
+}
+
+const percent = (part: number, whole: number) => Math.round((part / whole) * 100 * 100) / 100;
+
+export class ReferenceModel {
+  state: ModelState = 'closed';
+  private openedAt = 0;
+  private openFor = 0;
+  /** The n-th consecutive opening; back to 0 when the breaker closes. */
+  private round = 0;
+  private probeSuccesses = 0;
+  private consecutive = 0;
+  private outcomes: Outcome[] = [];
+  private readonly windowed: boolean;
+  private readonly counts = { total: 0, ok: 0, failed: 0, rejected: 0, slow: 0, opened: 0 };
+
+  constructor(
+    private readonly config: ModelConfig,
+    public now: number,
+  ) {
+    this.windowed = config.failureRateThreshold !== undefined || config.slowCallRateThreshold !== undefined;
+  }
+
+  advance(ms: number): void {
+    this.now += ms;
+  }
+
+  /** One call lasting `durationMs` that fails or not. Returns whether the function ran. */
+  call(durationMs: number, fails: boolean): 'ran' | 'rejected' {
+    const c = this.config;
+    if (this.state === 'disabled') {
+      this.now += durationMs;
+      return 'ran';
+    }
+    this.counts.total++;
+    if (this.state === 'forced_open') return this.reject();
+    if (this.state === 'open') {
+      if (this.now - this.openedAt < this.openFor) return this.reject();
+      this.state = 'half_open';
+      this.probeSuccesses = 0;
+    }
+    this.now += durationMs;
+    const slow = c.slowCallDurationMs !== undefined && durationMs > c.slowCallDurationMs;
+    if (slow) this.counts.slow++;
+    if (fails) this.counts.failed++;
+    else this.counts.ok++;
+
+    if (this.state === 'half_open') {
+      if (fails || (slow && c.slowCallRateThreshold !== undefined)) this.open();
+      else if (++this.probeSuccesses >= c.successThreshold) this.close();
+      return 'ran';
+    }
+    // closed or metrics_only: the window and the consecutive count record the call.
+    this.consecutive = fails ? this.consecutive + 1 : 0;
+    if (this.windowed) this.outcomes.push({ at: this.now, failed: fails, slow });
+    if (this.state !== 'closed') return 'ran';
+    if (fails && this.consecutive >= c.failureThreshold) this.open();
+    else if (this.windowed && this.rateTripped()) this.open();
+    return 'ran';
+  }
+
+  manual(to: 'closed' | 'forced_open' | 'disabled' | 'metrics_only'): void {
+    this.consecutive = 0;
+    this.outcomes = [];
+    this.round = 0;
+    this.state = to;
+  }
+
+  view(): ModelView {
+    const inWindow = this.inWindow();
+    const buffered = inWindow.length;
+    const rated = this.windowed && buffered >= this.config.minimumCalls;
+    return {
+      state: this.state,
+      totalCalls: this.counts.total,
+      successfulCalls: this.counts.ok,
+      failedCalls: this.counts.failed,
+      rejectedCalls: this.counts.rejected,
+      slowCalls: this.counts.slow,
+      openedCount: this.counts.opened,
+      consecutiveFailures: this.consecutive,
+      bufferedCalls: buffered,
+      failureRate: rated ? percent(inWindow.filter((o) => o.failed).length, buffered) : -1,
+      slowCallRate: rated ? percent(inWindow.filter((o) => o.slow).length, buffered) : -1,
+      retryAfterMs: this.state === 'open' ? Math.max(0, this.openedAt + this.openFor - this.now) : 0,
+    };
+  }
+
+  private reject(): 'rejected' {
+    this.counts.rejected++;
+    return 'rejected';
+  }
+
+  private open(): void {
+    const c = this.config;
+    this.round++;
+    this.counts.opened++;
+    this.openedAt = this.now;
+    const b = c.halfOpenBackoff;
+    this.openFor =
+      b === undefined
+        ? c.halfOpenAfterMs
+        : Math.min(b.maxMs, c.halfOpenAfterMs * b.multiplier ** (this.round - 1));
+    this.state = 'open';
+  }
+
+  private close(): void {
+    this.state = 'closed';
+    this.consecutive = 0;
+    this.outcomes = [];
+    this.round = 0;
+  }
+
+  /** The outcomes still in the window now (API.md: a time-window outcome leaves once its bucket is `buckets` or more older). */
+  private inWindow(): Outcome[] {
+    const w = this.config.window;
+    if (w.type === 'count') return this.outcomes.slice(-w.size);
+    const bucketMs = w.sizeMs / w.buckets;
+    const current = Math.floor(this.now / bucketMs);
+    return this.outcomes.filter((o) => current - Math.floor(o.at / bucketMs) < w.buckets);
+  }
+
+  private rateTripped(): boolean {
+    const c = this.config;
+    const inWindow = this.inWindow();
+    const total = inWindow.length;
+    if (total < c.minimumCalls) return false;
+    const failed = inWindow.filter((o) => o.failed).length;
+    const slow = inWindow.filter((o) => o.slow).length;
+    // "Reaching" the threshold trips: part / total >= threshold / 100, compared in integers (exact).
+    if (c.failureRateThreshold !== undefined && failed * 100 >= c.failureRateThreshold * total) return true;
+    return c.slowCallRateThreshold !== undefined && slow * 100 >= c.slowCallRateThreshold * total;
+  }
+}

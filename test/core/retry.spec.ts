@@ -1,0 +1,205 @@
+import { defer, of, throwError } from 'rxjs';
+import {
+  CircuitOpenError,
+  createBreaker,
+  ManualClock,
+  type BreakerOptions,
+  type RetryOptions,
+} from '../../lib/core';
+import { TestError, turns, until } from './support';
+
+class Transient extends Error {}
+class Permanent extends Error {}
+
+function setup(retry: RetryOptions, options: BreakerOptions = {}, random?: () => number) {
+  const clock = new ManualClock();
+  const b = createBreaker('inventory', { failureThreshold: 100, retry, ...options }, { clock, random });
+  return { b, clock };
+}
+
+/** A function failing `failures` times with `error`, then answering 'ok'. */
+function flaky(failures: number, error: () => unknown = () => new Transient()) {
+  return jest.fn(async (..._args: unknown[]) => {
+    if (failures-- > 0) throw error();
+    return 'ok';
+  });
+}
+
+/** Lets the current attempt fail and the retry wait begin. */
+const waiting = (clock: ManualClock) => until(() => clock.pendingSleeps === 1);
+
+describe('retry', () => {
+  it('retries a failed call up to maxAttempts, each attempt recorded by the breaker', async () => {
+    const { b, clock } = setup({
+      maxAttempts: 3,
+      backoff: { type: 'constant', baseMs: 100, jitter: 'none' },
+    });
+    const fn = flaky(2);
+    const call = b.executePromise(fn);
+    await waiting(clock);
+    clock.advance(100);
+    await waiting(clock);
+    clock.advance(100);
+    await expect(call).resolves.toBe('ok');
+    expect(fn).toHaveBeenCalledTimes(3);
+    expect(b.snapshot()).toMatchObject({ totalCalls: 3, failedCalls: 2, successfulCalls: 1 });
+  });
+
+  it('gives up after maxAttempts with the last error', async () => {
+    const { b, clock } = setup({ maxAttempts: 2, backoff: { type: 'constant', baseMs: 10, jitter: 'none' } });
+    let n = 0;
+    const call = b.executePromise(() => Promise.reject(new TestError(`attempt ${++n}`)));
+    const outcome = call.catch((e: Error) => e.message);
+    await waiting(clock);
+    clock.advance(10);
+    expect(await outcome).toBe('attempt 2');
+    expect(clock.pendingSleeps).toBe(0);
+    expect(b.snapshot().failedCalls).toBe(2);
+  });
+
+  it('waits on the injected clock: the next attempt starts only once the clock has moved by the delay', async () => {
+    const { b, clock } = setup({
+      maxAttempts: 2,
+      backoff: { type: 'constant', baseMs: 500, jitter: 'none' },
+    });
+    const fn = flaky(1);
+    const call = b.executePromise(fn);
+    await waiting(clock);
+    clock.advance(499);
+    await turns(5);
+    expect(fn).toHaveBeenCalledTimes(1);
+    clock.advance(1);
+    await expect(call).resolves.toBe('ok');
+    expect(fn).toHaveBeenCalledTimes(2);
+  });
+
+  it('backs off exponentially from baseMs, capped at maxMs', async () => {
+    const { b, clock } = setup({
+      maxAttempts: 5,
+      backoff: { type: 'exponential', baseMs: 100, maxMs: 350, jitter: 'none' },
+    });
+    const fn = flaky(4);
+    const call = b.executePromise(fn);
+    for (const [attempt, delay] of [
+      [1, 100],
+      [2, 200],
+      [3, 350],
+      [4, 350],
+    ]) {
+      await waiting(clock);
+      expect(fn).toHaveBeenCalledTimes(attempt);
+      clock.advance(delay - 1);
+      await turns(3);
+      expect(fn).toHaveBeenCalledTimes(attempt);
+      clock.advance(1);
+    }
+    await expect(call).resolves.toBe('ok');
+  });
+
+  it('with full jitter waits a random share of the delay (from the injected random source)', async () => {
+    const { b, clock } = setup(
+      { maxAttempts: 3, backoff: { type: 'exponential', baseMs: 1_000, maxMs: 10_000, jitter: 'full' } },
+      {},
+      () => 0.25,
+    );
+    const fn = flaky(2);
+    const call = b.executePromise(fn);
+    await waiting(clock);
+    clock.advance(250); // 0.25 * 1000
+    await waiting(clock);
+    clock.advance(499);
+    await turns(3);
+    expect(fn).toHaveBeenCalledTimes(2);
+    clock.advance(1); // 0.25 * 2000
+    await expect(call).resolves.toBe('ok');
+  });
+
+  it('retries only what retryOn accepts', async () => {
+    const { b } = setup({ maxAttempts: 5, retryOn: (e) => e instanceof Transient });
+    const fn = flaky(3, () => new Permanent());
+    await expect(b.executePromise(fn)).rejects.toBeInstanceOf(Permanent);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it('by default does not retry an error the breaker ignores', async () => {
+    const { b } = setup({ maxAttempts: 5 }, { ignoreErrors: [Permanent] });
+    const fn = flaky(3, () => new Permanent());
+    await expect(b.executePromise(fn)).rejects.toBeInstanceOf(Permanent);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it('never retries CircuitOpenError, even when retryOn accepts everything', async () => {
+    const { b, clock } = setup({ maxAttempts: 5, retryOn: () => true });
+    b.forceOpen();
+    const fn = flaky(0);
+    await expect(b.executePromise(fn)).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(fn).not.toHaveBeenCalled();
+    expect(clock.pendingSleeps).toBe(0);
+    expect(b.snapshot().rejectedCalls).toBe(1);
+  });
+
+  it("stops waiting at once when the caller's signal (the last argument) aborts", async () => {
+    const { b, clock } = setup({
+      maxAttempts: 3,
+      backoff: { type: 'constant', baseMs: 60_000, jitter: 'none' },
+    });
+    const controller = new AbortController();
+    const fn = flaky(5);
+    const call = b.executePromise((_id: string, _signal: AbortSignal) => fn(), 'sku-1', controller.signal);
+    await waiting(clock);
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    await expect(call).rejects.toBe(reason);
+    expect(clock.pendingSleeps).toBe(0);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it('stops waiting at once when the breaker is disposed', async () => {
+    const { b, clock } = setup({
+      maxAttempts: 3,
+      backoff: { type: 'constant', baseMs: 60_000, jitter: 'none' },
+    });
+    const fn = flaky(5);
+    const call = b.executePromise(fn);
+    await waiting(clock);
+    b.dispose();
+    await expect(call).rejects.toThrow(/disposed/);
+    expect(clock.pendingSleeps).toBe(0);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it('retries Observable calls by resubscribing, each attempt one breaker call', async () => {
+    const { b, clock } = setup({
+      maxAttempts: 3,
+      backoff: { type: 'constant', baseMs: 100, jitter: 'none' },
+    });
+    let subscriptions = 0;
+    const source = defer(() => (++subscriptions < 3 ? throwError(() => new Transient()) : of('ok')));
+    const values: string[] = [];
+    let completed = false;
+    b.executeObservable(() => source).subscribe({
+      next: (v) => values.push(v),
+      complete: () => (completed = true),
+    });
+    await waiting(clock);
+    clock.advance(100);
+    await waiting(clock);
+    clock.advance(100);
+    await until(() => completed);
+    expect(values).toEqual(['ok']);
+    expect(b.snapshot()).toMatchObject({ totalCalls: 3, failedCalls: 2, successfulCalls: 1 });
+  });
+
+  it('stops an Observable retry wait when the subscriber unsubscribes', async () => {
+    const { b, clock } = setup({
+      maxAttempts: 3,
+      backoff: { type: 'constant', baseMs: 100, jitter: 'none' },
+    });
+    const sub = b
+      .executeObservable(() => throwError(() => new Transient()))
+      .subscribe({ error: () => undefined });
+    await waiting(clock);
+    sub.unsubscribe();
+    expect(clock.pendingSleeps).toBe(0);
+  });
+});
