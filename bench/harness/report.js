@@ -86,7 +86,9 @@ function textTable(rows, indent = '  ') {
 function markdownTable(rows) {
   const escape = (s) => String(s).replace(/\|/g, '\\|');
   const [header, ...body] = rows;
-  const align = header.map((_, i) => (i === 0 ? '---' : '---:'));
+  const align = header.map((_, i) =>
+    i > 0 && body.every((r) => NUMERIC.test(String(r[i]))) ? '---:' : '---',
+  );
   return [header, align, ...body].map((r) => `| ${r.map(escape).join(' | ')} |`).join('\n');
 }
 

@@ -1,8 +1,9 @@
 let current: AbortSignal | undefined;
 
 /**
- * The AbortSignal of the breaker call that is starting, or `undefined` when the breaker has neither a
- * `callTimeoutMs` nor a caller signal. Read it synchronously at the top of the protected function (before
+ * The AbortSignal of the breaker call that is starting, or `undefined` when the breaker has no
+ * `callTimeoutMs` (then the caller's own signal, if any, is what the function should use). It also aborts
+ * when the caller's signal (the call's last argument, when it is an AbortSignal) aborts. Read it synchronously at the top of the protected function (before
  * any `await`): it is aborted when the call times out, so the underlying work can stop.
  *
  * @example

@@ -347,6 +347,8 @@ export abstract class BreakerStateMachine implements StoreParticipant {
     if (slow) this.slowCalls++;
     if (timedOut) this.timeouts++;
     if (this.durationObservers.length !== 0) this.observeDuration(now - start, true);
+    // The failure is told before the transition it causes, so event streams read cause then effect.
+    this.note(timedOut ? 'timeout' : 'failure', error, this.duration(start, now));
     if (permit === this.generation) {
       if (error instanceof ResultFailureError && error.retryAfterMs !== undefined) {
         this.openHintMs = error.retryAfterMs;
@@ -367,7 +369,15 @@ export abstract class BreakerStateMachine implements StoreParticipant {
       }
       this.openHintMs = 0;
     }
-    this.note(timedOut ? 'timeout' : 'failure', error, this.duration(start, now));
+  }
+
+  /**
+   * True when a call made `ms` from now would still be rejected without running (OPEN for longer than
+   * that, or FORCED_OPEN): a retry need not wait its backoff only to be refused.
+   */
+  protected rejectsFor(ms: number): boolean {
+    if (this.mode === FORCED_OPEN) return true;
+    return this.mode === OPEN && this.openedAt + this.openDurationMs - this.clock.now() > ms;
   }
 
   /** An error the classifier said is not a failure: passes through, touches neither window nor counts. */

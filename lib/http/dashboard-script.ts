@@ -14,6 +14,8 @@ export const DASHBOARD_SCRIPT = String.raw`
   var MIN_SPAN_MS = Math.min(SPAN_MS, 15 * POLL_MS);
   var MIN_RATE_INTERVAL_MS = 0.75 * POLL_MS;
   var MAX_REASON_LOOKUPS = 50;
+  // Past this many breakers the cards shrink so that more fit on a laptop screen.
+  var COMPACT_FROM = 40;
   var STATES = ['closed', 'open', 'half_open', 'forced_open', 'disabled', 'metrics_only'];
   var LABELS = { closed: 'closed', open: 'open', half_open: 'half-open', forced_open: 'forced open',
     disabled: 'disabled', metrics_only: 'metrics only' };
@@ -261,6 +263,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     });
     if (orderDirty) reorder();
     empty.hidden = cards.size !== 0;
+    document.body.classList.toggle('compact', cards.size > COMPACT_FROM);
   }
 
   function reorder() {
@@ -271,9 +274,11 @@ export const DASHBOARD_SCRIPT = String.raw`
       if (bySeverity && a.state !== b.state) return SEVERITY[a.state] - SEVERITY[b.state];
       return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
     });
-    var fragment = document.createDocumentFragment();
-    list.forEach(function (c) { fragment.append(c.root); });
-    grid.append(fragment);
+    // Only cards out of place move: re-appending all of them would restyle and re-lay out the whole grid.
+    var children = grid.children;
+    for (var i = 0; i < list.length; i++) {
+      if (children[i] !== list[i].root) grid.insertBefore(list[i].root, children[i] || null);
+    }
     applyFilter();
   }
 

@@ -49,6 +49,8 @@ body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, Ubuntu, sans
   --c: var(--closed); position: relative; display: flex; flex-direction: column; gap: 8px; min-width: 0;
   padding: 12px 14px 10px; background: var(--panel); border: 1px solid var(--line); border-radius: 10px;
   border-top: 4px solid var(--c); box-shadow: 0 1px 2px rgb(15 23 42 / 0.06);
+  /* With hundreds of breakers, cards off screen skip rendering until scrolled to. */
+  content-visibility: auto; contain-intrinsic-size: auto 150px;
 }
 .card[data-state="open"], .card[data-state="forced_open"] { background: var(--open-tint); }
 .card[data-state="half_open"] { background: var(--half-tint); }
@@ -88,5 +90,15 @@ body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, Ubuntu, sans
 }
 .legend .lc { --k: var(--calls); }
 .legend .lf { --k: var(--fails); }
+.compact .grid { grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 8px; padding: 12px 16px 24px; }
+.compact .card { gap: 5px; padding: 8px 10px 7px; border-top-width: 3px; contain-intrinsic-size: auto 118px; }
+.compact .name { font-size: 13px; }
+.compact .badge { padding: 1px 6px; font-size: 10px; }
+.compact .stats { gap: 2px 8px; }
+.compact .stats dt { font-size: 10px; }
+.compact .stats dd { font-size: 13px; }
+.compact .spark { height: 24px; }
+.compact .when, .compact .reason { font-size: 11px; }
+.compact .reason { margin-top: -3px; }
 .empty { padding: 40px 20px; color: var(--muted); text-align: center; }
 `;

@@ -2,7 +2,7 @@ import type { CanActivate, Type } from '@nestjs/common';
 import { BreakerConfigError } from '../core/errors';
 import { describeValue, suggest } from '../core/options';
 import type { BreakerRegistryOptions } from '../core/registry';
-import { MemoryStateStore } from '../core/store';
+import { isStateStore } from '../core/store';
 import { DEFAULT_HTTP_PATH } from './circuit-breaker.constants';
 import type {
   CircuitBreakerHttpOptions,
@@ -67,10 +67,10 @@ export function validateModuleOptions(options: unknown): CircuitBreakerModuleOpt
 }
 
 function checkStore(store: unknown): void {
-  if (store === undefined || store instanceof MemoryStateStore) return;
+  if (store === undefined || isStateStore(store)) return;
   fail(
-    `store ${describeValue(store)} is not supported here yet: only the in-memory store (the default) is; ` +
-      'the Redis store arrives with nestjs-breaker/redis',
+    `store must be a CircuitStateStore (an object with attach() and close(), e.g. new RedisStateStore() ` +
+      `from nestjs-breaker/redis), got ${describeValue(store)}`,
   );
 }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Breaker } from '../core/breaker';
 import { BreakerRegistry } from '../core/registry';
+import type { CircuitStateStore } from '../core/store';
 import { registryOptionsOf, validateModuleOptions } from './circuit-breaker-options';
 import { CIRCUIT_BREAKER_OPTIONS } from './circuit-breaker.constants';
 import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-module-options.interface';
@@ -18,8 +19,11 @@ import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-m
  */
 @Injectable()
 export class CircuitBreakerRegistry extends BreakerRegistry implements OnApplicationShutdown {
+  private readonly stateStore: CircuitStateStore | undefined;
+
   constructor(@Inject(CIRCUIT_BREAKER_OPTIONS) options: CircuitBreakerModuleOptions) {
     super(registryOptionsOf(validateModuleOptions(options)));
+    this.stateStore = options.store;
   }
 
   /** The breaker named `name` if it exists; never creates one (for read-only callers such as routes). */
@@ -27,8 +31,9 @@ export class CircuitBreakerRegistry extends BreakerRegistry implements OnApplica
     return this.has(name) ? this.get(name) : undefined;
   }
 
-  /** Stops retry waits and bulkhead queues when the application closes. */
-  onApplicationShutdown(): void {
+  /** Stops retry waits and bulkhead queues, and closes the state store, when the application closes. */
+  async onApplicationShutdown(): Promise<void> {
     this.dispose();
+    await this.stateStore?.close();
   }
 }

@@ -79,7 +79,7 @@ describe('dashboard of the sample shop in Chromium', () => {
     // Enough refreshes for a readable sparkline: a DOM condition, not a fixed wait.
     await page.waitForFunction(
       () => {
-        const card = [...document.querySelectorAll('.card')].find(
+        const card = Array.from(document.querySelectorAll('.card')).find(
           (c) => c.querySelector('.name')?.textContent === 'catalogue',
         );
         const d = card?.querySelector('.spark .calls')?.getAttribute('d') ?? '';
@@ -117,7 +117,7 @@ describe('dashboard of the sample shop in Chromium', () => {
     const first = seconds(await cardText(page, 'payment', 'when'));
     await page.waitForFunction(
       (before) => {
-        const card = [...document.querySelectorAll('.card')].find(
+        const card = Array.from(document.querySelectorAll('.card')).find(
           (c) => c.querySelector('.name')?.textContent === 'payment',
         );
         const m = /half-open in ([\d.]+) s/.exec(card?.querySelector('.when')?.textContent ?? '');
@@ -131,17 +131,46 @@ describe('dashboard of the sample shop in Chromium', () => {
   it('looks right: saves the screenshot (test-artifacts/dashboard.png, docs/dashboard.png)', async () => {
     // Failures of the flaky inventory API give the sparklines something to show.
     expect(await post('/chaos/inventory/flaky')).toBe(200);
-    await page.waitForFunction(
-      () => {
-        const card = [...document.querySelectorAll('.card')].find(
+    const inventoryPoints = () =>
+      page.evaluate(() => {
+        const card = Array.from(document.querySelectorAll('.card')).find(
           (c) => c.querySelector('.name')?.textContent === 'inventory',
         );
         const d = card?.querySelector('.spark .fails')?.getAttribute('d') ?? '';
-        return d.split('L').filter((point) => Number(point.trim().split(' ')[1]) < 32).length >= 4;
+        const ys =
+          d === ''
+            ? []
+            : d
+                .split(/[ML]/)
+                .filter(Boolean)
+                .map((p) => Number(p.trim().split(' ')[1]));
+        return { points: ys.length, failing: ys.filter((y) => y < 33).length };
+      });
+    await page.waitForFunction(
+      () => {
+        const card = Array.from(document.querySelectorAll('.card')).find(
+          (c) => c.querySelector('.name')?.textContent === 'inventory',
+        );
+        const d = card?.querySelector('.spark .fails')?.getAttribute('d') ?? '';
+        return d.split(/[ML]/).some((p) => p !== '' && Number(p.trim().split(' ')[1]) < 33);
       },
       undefined,
       { timeout: 20_000 },
     );
+    // A few more refreshes, so the failures sit inside the chart rather than at its edge.
+    const seen = (await inventoryPoints()).points;
+    await page.waitForFunction(
+      (n) => {
+        const card = Array.from(document.querySelectorAll('.card')).find(
+          (c) => c.querySelector('.name')?.textContent === 'inventory',
+        );
+        const d = card?.querySelector('.spark .fails')?.getAttribute('d') ?? '';
+        return d.split(/[ML]/).filter(Boolean).length >= n + 4;
+      },
+      seen,
+      { timeout: 10_000 },
+    );
+    expect((await inventoryPoints()).failing).toBeGreaterThan(0);
     await traffic?.stop();
     traffic = undefined;
     // Three cards fill a row at this width: the picture in the README has no empty half.

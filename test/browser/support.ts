@@ -42,7 +42,7 @@ export function watchProblems(page: Page): PageProblems {
 /** The `data-state` of the card of breaker `name` (undefined without such a card). */
 export function cardState(page: Page, name: string): Promise<string | undefined> {
   return page.evaluate((n) => {
-    const card = [...document.querySelectorAll<HTMLElement>('.card')].find(
+    const card = Array.from(document.querySelectorAll<HTMLElement>('.card')).find(
       (c) => c.querySelector('.name')?.textContent === n,
     );
     return card?.dataset.state;
@@ -58,7 +58,7 @@ export async function waitForCardState(
 ): Promise<void> {
   await page.waitForFunction(
     ([n, s]) =>
-      [...document.querySelectorAll<HTMLElement>('.card')].some(
+      Array.from(document.querySelectorAll<HTMLElement>('.card')).some(
         (c) => c.querySelector('.name')?.textContent === n && c.dataset.state === s,
       ),
     [name, state] as const,
@@ -70,7 +70,7 @@ export async function waitForCardState(
 export function cardText(page: Page, name: string, part: string): Promise<string | undefined> {
   return page.evaluate(
     ([n, p]) => {
-      const card = [...document.querySelectorAll<HTMLElement>('.card')].find(
+      const card = Array.from(document.querySelectorAll<HTMLElement>('.card')).find(
         (c) => c.querySelector('.name')?.textContent === n,
       );
       return card?.querySelector(`.${p}`)?.textContent ?? undefined;
@@ -83,7 +83,7 @@ export async function screenshot(page: Page, paths: string[], clipToContent = tr
   let clip: { x: number; y: number; width: number; height: number } | undefined;
   if (clipToContent) {
     const height = await page.evaluate(() => {
-      const cards = [...document.querySelectorAll('.card')];
+      const cards = Array.from(document.querySelectorAll('.card'));
       const bottom = Math.max(...cards.map((c) => c.getBoundingClientRect().bottom));
       return Math.ceil(Math.min(bottom + 20, window.innerHeight));
     });

@@ -115,9 +115,9 @@ describe('bootstrap errors', () => {
     );
   });
 
-  it('accepts only the in-memory store for now', async () => {
-    await expect(bootstrap({ store: { attach() {}, close() {} } as never })).rejects.toThrow(
-      /store .* is not supported here yet: only the in-memory store \(the default\) is; the Redis store arrives with nestjs-breaker\/redis/,
+  it('accepts a CircuitStateStore and rejects anything else as store', async () => {
+    await expect(bootstrap({ store: { attach: 1 } as never })).rejects.toThrow(
+      /store must be a CircuitStateStore \(an object with attach\(\) and close\(\), .*\), got \{"attach":1\}/,
     );
     await expect(bootstrap({ store: new MemoryStateStore() })).resolves.toBeUndefined();
   });

@@ -233,6 +233,22 @@ describe('@CircuitBreaker on provider methods', () => {
     }
   });
 
+  it('protects instances made by factories and given as values', async () => {
+    const given = new PaymentService();
+    moduleRef = await boot({
+      providers: [
+        { provide: 'FROM_FACTORY', useFactory: () => new PaymentService() },
+        { provide: 'AS_VALUE', useValue: given },
+      ],
+    });
+    const made = moduleRef.get<PaymentService>('FROM_FACTORY');
+    made.failing = false;
+    given.failing = false;
+    expect(made.charge()).toBe('charged');
+    expect(given.refund()).toBe('refunded');
+    expect(moduleRef.get(CircuitBreakerRegistry).get('payment').snapshot().totalCalls).toBe(2);
+  });
+
   it('refuses a second @CircuitBreaker on the same method when the class is defined', () => {
     expect(() => {
       class Twice {
@@ -243,7 +259,9 @@ describe('@CircuitBreaker on provider methods', () => {
         }
       }
       return Twice;
-    }).toThrow("@CircuitBreaker is applied twice to Twice.call ('b' and 'a'): a method goes through one breaker");
+    }).toThrow(
+      "@CircuitBreaker is applied twice to Twice.call ('b' and 'a'): a method goes through one breaker",
+    );
   });
 
   it('reports decorator mistakes where the class is written', () => {
@@ -278,7 +296,9 @@ describe('@CircuitBreaker on provider methods', () => {
       expect(s.call(1)).toBe(10);
       expect(s.call(2)).toBe(20);
       expect(warn).toHaveBeenCalledTimes(1);
-      expect(String(warn.mock.calls[0][0])).toContain('Standalone.call ran without its circuit breaker "standalone"');
+      expect(String(warn.mock.calls[0][0])).toContain(
+        'Standalone.call ran without its circuit breaker "standalone"',
+      );
     } finally {
       warn.mockRestore();
     }

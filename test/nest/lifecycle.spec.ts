@@ -130,6 +130,13 @@ class QuoteController {
   quote(): Promise<string> {
     return this.quotes.quote();
   }
+
+  /** A decorated route of a (request-scoped) controller: the per-request controller is protected too. */
+  @Get('direct')
+  @CircuitBreaker('direct')
+  direct(): string {
+    return 'direct';
+  }
 }
 
 describe.each(PLATFORMS)('request-scoped and transient providers (%s)', (platform) => {
@@ -161,9 +168,24 @@ describe.each(PLATFORMS)('request-scoped and transient providers (%s)', (platfor
     await request(app.getHttpServer()).get('/quote').expect(503);
     expect(downstream.hits).toBe(hits);
     expect(quoteInstances - created).toBe(4); // one instance per request, each protected
-    expect(registry.get('quotes').snapshot()).toMatchObject({ totalCalls: 4, failedCalls: 2, rejectedCalls: 1 });
+    expect(registry.get('quotes').snapshot()).toMatchObject({
+      totalCalls: 4,
+      failedCalls: 2,
+      rejectedCalls: 1,
+    });
     // The transient formatter made for each request-scoped instance went through its breaker too.
     expect(registry.get('formatter').snapshot().totalCalls).toBe(1);
+  });
+
+  it('protects decorated routes of request-scoped controllers', async () => {
+    const res = await request(app.getHttpServer()).get('/direct').expect(200, 'direct');
+    expect(res.headers['x-circuit-breaker-state']).toBe('closed');
+    app.get(CircuitBreakerRegistry).get('direct').forceOpen();
+    await request(app.getHttpServer()).get('/direct').expect(503);
+    expect(app.get(CircuitBreakerRegistry).get('direct').snapshot()).toMatchObject({
+      successfulCalls: 1,
+      rejectedCalls: 1,
+    });
   });
 });
 
@@ -223,13 +245,21 @@ describe('transition logs and teardown', () => {
 
     const lines = logger.lines.filter((l) => l.context === 'CircuitBreaker');
     expect(lines).toEqual([
-      { level: 'warn', context: 'CircuitBreaker', message: 'breaker "inventory" closed -> open: 1 consecutive failures >= 1' },
+      {
+        level: 'warn',
+        context: 'CircuitBreaker',
+        message: 'breaker "inventory" closed -> open: 1 consecutive failures >= 1',
+      },
       {
         level: 'log',
         context: 'CircuitBreaker',
         message: 'breaker "inventory" open -> half_open: 5000 ms elapsed since opening',
       },
-      { level: 'log', context: 'CircuitBreaker', message: 'breaker "inventory" half_open -> closed: 1 successful probe(s)' },
+      {
+        level: 'log',
+        context: 'CircuitBreaker',
+        message: 'breaker "inventory" half_open -> closed: 1 successful probe(s)',
+      },
     ]);
   });
 

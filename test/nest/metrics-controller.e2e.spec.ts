@@ -22,7 +22,9 @@ const CONFIGURED = { payment: { failureThreshold: 3 }, inventory: {}, metrics: {
 
 function boot(platform: Platform, options: CircuitBreakerModuleOptions): Promise<INestApplication<App>> {
   return bootApp(platform, {
-    imports: [CircuitBreakerModule.forRoot({ clock: new ManualClock(5_000), breakers: CONFIGURED, ...options })],
+    imports: [
+      CircuitBreakerModule.forRoot({ clock: new ManualClock(5_000), breakers: CONFIGURED, ...options }),
+    ],
   });
 }
 
@@ -34,8 +36,18 @@ describe.each(PLATFORMS)('the metrics controller (%s)', (platform) => {
 
     it('lists every breaker, configured ones from bootstrap, whatever their names', async () => {
       const res = await request(app.getHttpServer()).get('/circuit-breakers').expect(200);
-      expect(Object.keys(res.body as object).sort()).toEqual(['dashboard', 'inventory', 'metrics', 'payment']);
-      expect(res.body.payment).toMatchObject({ name: 'payment', state: 'closed', totalCalls: 0, lastTransitionAt: 5_000 });
+      expect(Object.keys(res.body as object).sort()).toEqual([
+        'dashboard',
+        'inventory',
+        'metrics',
+        'payment',
+      ]);
+      expect(res.body.payment).toMatchObject({
+        name: 'payment',
+        state: 'closed',
+        totalCalls: 0,
+        lastTransitionAt: 5_000,
+      });
     });
 
     it('answers one snapshot by name, and 404 JSON for an unknown name', async () => {
@@ -54,14 +66,27 @@ describe.each(PLATFORMS)('the metrics controller (%s)', (platform) => {
     it('handles hostile names without crashing, leaking or creating breakers', async () => {
       const registry = app.get(CircuitBreakerRegistry);
       const before = registry.names();
-      const hostile = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', '..%2Fx', '%2E%2E', '%00', encodeURIComponent('ödeme 💳'), 'a'.repeat(5_000)];
+      const hostile = [
+        '__proto__',
+        'constructor',
+        'toString',
+        'hasOwnProperty',
+        '..%2Fx',
+        '%2E%2E',
+        '%00',
+        encodeURIComponent('ödeme 💳'),
+        'a'.repeat(5_000),
+      ];
       for (const name of hostile) {
         const res = await request(app.getHttpServer()).get(`/circuit-breakers/${name}`);
-        expect([400, 404]).toContain(res.status);
+        // 400: undecodable; 414: Fastify's router refuses params over maxParamLength (100) itself.
+        expect([400, 404, 414]).toContain(res.status);
         expect(res.body).toMatchObject({ statusCode: res.status });
       }
       expect(registry.names()).toEqual(before);
-      const long = await request(app.getHttpServer()).get(`/circuit-breakers/${'b'.repeat(90)}`).expect(404);
+      const long = await request(app.getHttpServer())
+        .get(`/circuit-breakers/${'b'.repeat(90)}`)
+        .expect(404);
       expect((long.body as { message: string }).message.length).toBeLessThan(120); // the name is cut, not echoed whole
       await request(app.getHttpServer()).get('/circuit-breakers/payment').expect(200);
     });
@@ -90,7 +115,10 @@ describe.each(PLATFORMS)('the metrics controller (%s)', (platform) => {
   describe('with control, guards and a custom path', () => {
     let app: INestApplication<App>;
     beforeAll(
-      async () => (app = await boot(platform, { http: { path: '/ops/breakers/', guards: [AdminGuard], control: true } })),
+      async () =>
+        (app = await boot(platform, {
+          http: { path: '/ops/breakers/', guards: [AdminGuard], control: true },
+        })),
     );
     afterAll(async () => app.close());
 
@@ -112,8 +140,14 @@ describe.each(PLATFORMS)('the metrics controller (%s)', (platform) => {
       const forced = await request(server).post('/ops/breakers/payment/force-open').set(admin).expect(200);
       expect(forced.body).toMatchObject({ name: 'payment', state: 'forced_open' });
       expect(registry.get('payment').state).toBe('forced_open');
-      await request(server).post('/ops/breakers/payment/disable').set(admin).expect(200, /"state":"disabled"/);
-      await request(server).post('/ops/breakers/payment/reset').set(admin).expect(200, /"state":"closed"/);
+      await request(server)
+        .post('/ops/breakers/payment/disable')
+        .set(admin)
+        .expect(200, /"state":"disabled"/);
+      await request(server)
+        .post('/ops/breakers/payment/reset')
+        .set(admin)
+        .expect(200, /"state":"closed"/);
       await request(server).post('/ops/breakers/ghost/reset').set(admin).expect(404);
       expect(registry.has('ghost')).toBe(false);
     });

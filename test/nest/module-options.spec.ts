@@ -58,7 +58,9 @@ function opensAfterTwoFailures(registry: CircuitBreakerRegistry): boolean {
 }
 
 async function compile(module: DynamicModule, extra: unknown[] = []): Promise<TestingModule> {
-  const moduleRef = await Test.createTestingModule({ imports: [module, ...(extra as DynamicModule[])] }).compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: [module, ...(extra as DynamicModule[])],
+  }).compile();
   await moduleRef.init();
   return moduleRef;
 }

@@ -1,5 +1,5 @@
 // @CircuitBreaker stacked with other method decorators: their metadata survives in either order.
-import { Controller, Get, Header, Injectable } from '@nestjs/common';
+import { Controller, Get, Header, Injectable, Param, Query } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { Cron, ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { Test, type TestingModule } from '@nestjs/testing';
@@ -51,6 +51,12 @@ class StackedController {
   below(): string {
     return 'below';
   }
+
+  @Get('echo/:id')
+  @CircuitBreaker('route-params')
+  echo(@Param('id') id: string, @Query('twice') twice?: string): string {
+    return twice === 'yes' ? `${id}${id}` : id;
+  }
 }
 
 describe('@CircuitBreaker stacked with other decorators', () => {
@@ -58,7 +64,11 @@ describe('@CircuitBreaker stacked with other decorators', () => {
 
   beforeEach(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [CircuitBreakerModule.forRoot({ http: false }), EventEmitterModule.forRoot(), ScheduleModule.forRoot()],
+      imports: [
+        CircuitBreakerModule.forRoot({ http: false }),
+        EventEmitterModule.forRoot(),
+        ScheduleModule.forRoot(),
+      ],
       providers: [Jobs],
     }).compile();
     await moduleRef.init();
@@ -86,7 +96,7 @@ describe('@CircuitBreaker stacked with other decorators', () => {
 });
 
 describe('@CircuitBreaker stacked with route decorators', () => {
-  it('keeps the route and its other metadata, in either order', async () => {
+  it('keeps the route, its parameters and its other metadata, in either order', async () => {
     const app = await bootApp('express', {
       imports: [CircuitBreakerModule.forRoot({ http: false })],
       controllers: [StackedController],
@@ -98,6 +108,8 @@ describe('@CircuitBreaker stacked with route decorators', () => {
         expect(res.headers['x-circuit-breaker-state']).toBe('closed');
         expect(app.get(CircuitBreakerRegistry).get(`route-${side}`).snapshot().successfulCalls).toBe(1);
       }
+      await request(app.getHttpServer()).get('/stacked/echo/ab?twice=yes').expect(200, 'abab');
+      expect(app.get(CircuitBreakerRegistry).get('route-params').snapshot().successfulCalls).toBe(1);
     } finally {
       await app.close();
     }

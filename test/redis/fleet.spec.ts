@@ -14,9 +14,12 @@ const BREAKERS = {
   outage: { failureThreshold: 3, halfOpenAfterMs: 60_000 },
   skew: { failureThreshold: 1, halfOpenAfterMs: 1_500 },
 };
-const TIMEOUT_MS = 50;
+// The bound on waiting for Redis. The default (50 ms) is asserted in redis-outage.spec.ts; here five
+// processes share two cores, and a burst of 100 concurrent requests keeps each instance's own event loop
+// busy for 20-75 ms, which a permit answer has to wait for: that is CPU, not Redis.
+const TIMEOUT_MS = 250;
 
-describe('a fleet of three processes sharing one Redis', () => {
+describe('a fleet of three Nest app processes sharing one Redis', () => {
   let redis: RedisServer;
   let downstream: Downstream;
   let fleet: FleetInstance[];
@@ -43,6 +46,7 @@ describe('a fleet of three processes sharing one Redis', () => {
   }, 60_000);
 
   afterAll(async () => {
+    downstream?.release();
     const clean = await Promise.all((fleet ?? []).map((i) => i.close()));
     await downstream?.close();
     await redis?.stop();

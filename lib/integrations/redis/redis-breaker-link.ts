@@ -115,10 +115,8 @@ export class RedisBreakerLink implements StoreLink {
         });
       }, host.timeoutMs);
       timer.unref();
-      const t0 = performance.now();
       host.run(SCRIPTS.probe, this.keys, args, host.timeoutMs * 10).then(
         (reply) => {
-          if (process.env.DEBUG_PERMITS) process.stderr.write(`permit ${Math.round(performance.now() - t0)}ms ${answered ? 'LATE' : ''} code=${reply.code}\n`);
           if (answered) {
             // Too late for the call (it decided locally): hand the permit straight back.
             if (reply.code === 1) host.release(this.keys.probes, id);

@@ -47,7 +47,11 @@ export interface CircuitBreakerModuleOptions {
   http?: false | CircuitBreakerHttpOptions;
   /** A `CircuitOpenError` reaching the HTTP layer answers 503 with `Retry-After`. Default true. */
   mapOpenToHttp?: boolean;
-  /** Where breaker state lives. Only the in-memory store for now (the default). */
+  /**
+   * Where breaker state lives: in memory (the default), or shared by every instance of the app with
+   * `new RedisStateStore({ connection })` from `nestjs-breaker/redis`. Closed on `app.close()` (a store
+   * closes only the connections it created).
+   */
   store?: CircuitStateStore;
   /** Time source of every breaker (tests pass a `ManualClock`). Default real time. */
   clock?: Clock;

@@ -31,13 +31,18 @@ export async function bootApp(
   platform: Platform,
   metadata: ModuleMetadata,
   logger: LoggerService | false = new RecordingLogger(),
+  /** Runs before init (global filters and pipes must be in place when routes are registered). */
+  configure: (app: INestApplication<App>) => void = () => undefined,
 ): Promise<INestApplication<App>> {
-  const moduleRef = await Test.createTestingModule(metadata).setLogger(logger || new RecordingLogger()).compile();
+  const moduleRef = await Test.createTestingModule(metadata)
+    .setLogger(logger || new RecordingLogger())
+    .compile();
   const app =
     platform === 'fastify'
       ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter())
       : moduleRef.createNestApplication();
   app.useLogger(logger || new RecordingLogger());
+  configure(app as INestApplication<App>);
   await app.init();
   if (platform === 'fastify') await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   return app as INestApplication<App>;

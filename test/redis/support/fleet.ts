@@ -68,7 +68,7 @@ export interface CallResult {
   body: { ok?: boolean; open?: boolean; error?: string; waitedMs: number; state?: string };
 }
 
-/** One app instance running in its own process (support/fleet-instance.ts). */
+/** One Nest app instance running in its own process (support/fleet-instance.ts). */
 export class FleetInstance {
   readonly events: StateEvent[] = [];
   private port = 0;
@@ -106,8 +106,10 @@ export class FleetInstance {
     return (await this.http('GET', `/state/${encodeURIComponent(name)}`)).body as never;
   }
 
+  /** The module's own control route (`http.control: true`). */
   async control(name: string, action: string): Promise<void> {
-    await this.http('POST', `/control/${encodeURIComponent(name)}/${action}`);
+    const { status } = await this.http('POST', `/circuit-breakers/${encodeURIComponent(name)}/${action}`);
+    if (status !== 200) throw new Error(`${this.label}: ${action} answered ${status}`);
   }
 
   /**

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// `npm run fleet`: the sample shop as a fleet of 3 instances sharing breaker state through a local Redis.
+// Starts redis-server (when REDIS_URL is not given), builds the sample, starts 3 instances on ports
+// 3000-3002 that share one payment and one inventory downstream, and stops everything on Ctrl-C.
+// Env: REDIS_URL (use a running Redis instead), FLEET_REDIS_PORT (default 6390), FLEET_BASE_PORT (3000).
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const basePort = Number(process.env.FLEET_BASE_PORT || 3000);
+const redisPort = Number(process.env.FLEET_REDIS_PORT || 6390);
+const downstreamPorts = { payment: basePort + 1001, inventory: basePort + 1002 };
+const children = [];
+let stopping = false;
+
+function prefixed(label, stream) {
+  let rest = '';
+  stream.on('data', (chunk) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop();
+    for (const line of lines) process.stdout.write(`[${label}] ${line}\n`);
+  });
+}
+
+function start(label, command, args, env) {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  prefixed(label, child.stdout);
+  prefixed(label, child.stderr);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[fleet] ${label} stopped (${signal ?? code}); stopping the fleet`);
+      stop(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+function waitForLine(child, text) {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk) => {
+      seen += chunk;
+      if (seen.includes(text)) {
+        child.stdout.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.once('exit', () => reject(new Error(`exited before printing "${text}"`)));
+  });
+}
+
+function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  // Shop instances first (they close their Redis connections on shutdown), Redis last.
+  for (const child of children.slice().reverse()) child.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 1500).unref();
+}
+
+async function main() {
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    const probe = spawnSync('redis-server', ['--version']);
+    if (probe.error) {
+      console.error(
+        'npm run fleet needs Redis: redis-server is not installed here.\n' +
+          '  Debian/Ubuntu: sudo apt-get install redis-server   macOS: brew install redis\n' +
+          '  or point the fleet at a running Redis: REDIS_URL=redis://host:6379 npm run fleet',
+      );
+      process.exit(1);
+    }
+    const redis = start('redis', 'redis-server', [
+      '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    ]);
+    await waitForLine(redis, 'Ready to accept connections');
+    redisUrl = `redis://127.0.0.1:${redisPort}`;
+  }
+
+  console.log('[fleet] building the sample (nest build)');
+  const build = spawnSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) return stop(build.status ?? 1);
+
+  const main = path.join(root, 'dist-sample', 'sample', 'main.js');
+  const urls = Object.fromEntries(Object.entries(downstreamPorts).map(([n, p]) => [n, `http://127.0.0.1:${p}`]));
+  // The first instance runs the two downstream APIs; the others call the same ones.
+  const first = start('shop-1', process.execPath, [main], {
+    PORT: String(basePort),
+    REDIS_URL: redisUrl,
+    PAYMENT_PORT: String(downstreamPorts.payment),
+    INVENTORY_PORT: String(downstreamPorts.inventory),
+  });
+  await waitForLine(first, 'shop listening on');
+  for (const i of [2, 3]) {
+    const child = start(`shop-${i}`, process.execPath, [main], {
+      PORT: String(basePort + i - 1),
+      REDIS_URL: redisUrl,
+      PAYMENT_URL: urls.payment,
+      INVENTORY_URL: urls.inventory,
+    });
+    await waitForLine(child, 'shop listening on');
+  }
+  console.log(
+    `\n[fleet] 3 instances share breaker state through ${redisUrl}:\n` +
+      [0, 1, 2].map((i) => `  http://localhost:${basePort + i}/circuit-breakers/dashboard`).join('\n') +
+      `\n[fleet] break payment, order on one instance, watch all three open:\n` +
+      `  curl -X POST ${urls.payment}/_chaos/fail\n` +
+      `  for i in 1 2 3 4 5 6; do curl -s -X POST localhost:${basePort}/orders -H 'content-type: application/json' -d '{"sku":"hammer"}'; echo; done\n` +
+      `  curl -s localhost:${basePort + 2}/circuit-breakers/payment\n` +
+      '[fleet] Ctrl-C stops the fleet\n',
+  );
+}
+
+process.on('SIGINT', () => stop(0));
+process.on('SIGTERM', () => stop(0));
+main().catch((error) => {
+  console.error(`[fleet] ${error.message}`);
+  stop(1);
+});
