@@ -29,7 +29,10 @@ const fail = () => {
 
 if (process.argv[2] === 'child') {
   const store = new RedisStateStore({ connection: process.env.REDIS_URL, flushIntervalMs: 500 });
-  const registry = new BreakerRegistry({ breakers: { trip: { failureThreshold: 1, halfOpenAfterMs: 600_000 } }, store });
+  const registry = new BreakerRegistry({
+    breakers: { trip: { failureThreshold: 1, halfOpenAfterMs: 600_000 } },
+    store,
+  });
   registry.stateChanges$.subscribe((e) => process.send({ type: 'state', to: e.to, at: now() }));
   process.on('message', (m) => {
     if (m.type === 'close') {
@@ -59,9 +62,20 @@ function freePort() {
 
 async function startRedis() {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  const child = spawn('redis-server', [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
   await new Promise((resolve, reject) => {
-    child.on('error', () => reject(new Error('redis-server is not installed (apt-get install redis-server)')));
+    child.on('error', () =>
+      reject(new Error('redis-server is not installed (apt-get install redis-server)')),
+    );
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
@@ -69,6 +83,8 @@ async function startRedis() {
     });
   });
   child.stdout.resume();
+  // Never leave the server behind, even if the bench crashes.
+  process.on('exit', () => child.kill());
   const stop = () =>
     new Promise((resolve) => {
       child.once('exit', resolve);
@@ -86,7 +102,8 @@ const until = async (what, check, ms = 5000) => {
 };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
+const pct = (xs, p) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 
 // ---------------------------------------------------------------- 1. CLOSED per-call overhead
 
@@ -107,7 +124,11 @@ async function timeAsyncCalls(breaker, n) {
 }
 
 async function overhead(redisUrl) {
-  const options = { failureRateThreshold: 50, minimumCalls: 20, window: { type: 'time', sizeMs: 10_000, buckets: 10 } };
+  const options = {
+    failureRateThreshold: 50,
+    minimumCalls: 20,
+    window: { type: 'time', sizeMs: 10_000, buckets: 10 },
+  };
   const memory = new BreakerRegistry({ breakers: { plain: {}, rated: options } });
   const store = new RedisStateStore({ connection: redisUrl, flushIntervalMs: 500 });
   const shared = new BreakerRegistry({ breakers: { plain: {}, rated: options }, store });
@@ -116,7 +137,10 @@ async function overhead(redisUrl) {
   const n = QUICK ? 200_000 : 1_000_000;
   const rows = [];
   for (const name of ['plain', 'rated']) {
-    for (const [label, fn] of [['execute (sync)', timeCalls], ['executePromise', timeAsyncCalls]]) {
+    for (const [label, fn] of [
+      ['execute (sync)', timeCalls],
+      ['executePromise', timeAsyncCalls],
+    ]) {
       const m = [];
       const r = [];
       // Warm both up (JIT), then alternate which goes first so neither profits from the order.
@@ -152,7 +176,10 @@ async function propagation(redisUrl) {
     ),
   );
   const store = new RedisStateStore({ connection: redisUrl, flushIntervalMs: 500 });
-  const registry = new BreakerRegistry({ breakers: { trip: { failureThreshold: 1, halfOpenAfterMs: 600_000 } }, store });
+  const registry = new BreakerRegistry({
+    breakers: { trip: { failureThreshold: 1, halfOpenAfterMs: 600_000 } },
+    store,
+  });
   await until('store shared', () => store.status === 'shared');
   const breaker = registry.get('trip');
   const latencies = [];
@@ -240,15 +267,23 @@ async function commandRate(redisUrl) {
 async function main() {
   const redis = await startRedis();
   try {
-    console.log(`node ${process.version}, ${require('node:os').cpus().length} cores${QUICK ? ' (quick)' : ''}\n`);
+    console.log(
+      `node ${process.version}, ${require('node:os').cpus().length} cores${QUICK ? ' (quick)' : ''}\n`,
+    );
     console.log('1. CLOSED per-call cost, in-memory store vs RedisStateStore (median ns/call)');
     for (const r of await overhead(redis.url)) {
-      console.log(`   ${r.breaker.padEnd(6)} ${r.call.padEnd(15)} memory ${r.memoryNs.toFixed(1).padStart(7)}  redis ${r.redisNs.toFixed(1).padStart(7)}  ratio ${(r.redisNs / r.memoryNs).toFixed(3)}`);
+      console.log(
+        `   ${r.breaker.padEnd(6)} ${r.call.padEnd(15)} memory ${r.memoryNs.toFixed(1).padStart(7)}  redis ${r.redisNs.toFixed(1).padStart(7)}  ratio ${(r.redisNs / r.memoryNs).toFixed(3)}`,
+      );
     }
     console.log('\n2. Trip propagation, 1 instance trips -> 2 other processes OPEN (ms)');
     const p = await propagation(redis.url);
-    console.log(`   ${p.trips} trips: p50 ${p.p50.toFixed(2)}  p99 ${p.p99.toFixed(2)}  max ${p.max.toFixed(2)}`);
-    console.log('\n3. Redis commands per second, one instance at ~10,000 calls/s over 10 rate-tripping breakers');
+    console.log(
+      `   ${p.trips} trips: p50 ${p.p50.toFixed(2)}  p99 ${p.p99.toFixed(2)}  max ${p.max.toFixed(2)}`,
+    );
+    console.log(
+      '\n3. Redis commands per second, one instance at ~10,000 calls/s over 10 rate-tripping breakers',
+    );
     for (const r of await commandRate(redis.url)) {
       console.log(
         `   flushIntervalMs ${String(r.flushIntervalMs).padStart(4)}: ${r.callsPerSecond} calls/s -> ${r.sentPerSecond} commands/s sent ` +

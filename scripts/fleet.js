@@ -24,7 +24,11 @@ function prefixed(label, stream) {
 }
 
 function start(label, command, args, env) {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   prefixed(label, child.stdout);
   prefixed(label, child.stderr);
   child.on('exit', (code, signal) => {
@@ -73,18 +77,30 @@ async function main() {
       process.exit(1);
     }
     const redis = start('redis', 'redis-server', [
-      '--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
     ]);
     await waitForLine(redis, 'Ready to accept connections');
     redisUrl = `redis://127.0.0.1:${redisPort}`;
   }
 
   console.log('[fleet] building the sample (nest build)');
-  const build = spawnSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  const build = spawnSync(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   if (build.status !== 0) return stop(build.status ?? 1);
 
   const main = path.join(root, 'dist-sample', 'sample', 'main.js');
-  const urls = Object.fromEntries(Object.entries(downstreamPorts).map(([n, p]) => [n, `http://127.0.0.1:${p}`]));
+  const urls = Object.fromEntries(
+    Object.entries(downstreamPorts).map(([n, p]) => [n, `http://127.0.0.1:${p}`]),
+  );
   // The first instance runs the two downstream APIs; the others call the same ones.
   const first = start('shop-1', process.execPath, [main], {
     PORT: String(basePort),
@@ -113,6 +129,9 @@ async function main() {
   );
 }
 
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+});
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 main().catch((error) => {

@@ -49,7 +49,7 @@ export function registerWithPromClient(
     }
     return reading;
   };
-  const metrics = collector.collect().map((family): PromMetricLike => {
+  const metrics = collector.describe().map((family): PromMetricLike => {
     const { name: familyName, help, type } = family;
     const metric: PromMetricLike = {
       name: familyName,

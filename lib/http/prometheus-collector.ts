@@ -4,7 +4,13 @@ import { CircuitState } from '../core/circuit-state';
 import { BreakerConfigError } from '../core/errors';
 import type { BreakerRegistry } from '../core/registry';
 import type { BreakerEvent, BreakerSnapshot } from '../core/types';
-import { isValidMetricName, renderFamilies, type MetricFamily, type MetricSample } from './prometheus-format';
+import {
+  isValidMetricName,
+  renderFamilies,
+  type MetricFamily,
+  type MetricSample,
+  type MetricType,
+} from './prometheus-format';
 import { DEFAULT_DURATION_BUCKETS, DurationHistogram, validateBuckets } from './prometheus-histogram';
 
 /** How the breaker metrics are named and measured. */
@@ -32,6 +38,48 @@ const CALL_KINDS = [
 
 type CounterKey = (typeof CALL_KINDS)[number][1];
 
+/** Every family, in exposition order (the histogram only when buckets are configured). */
+const FAMILIES = [
+  {
+    key: 'state',
+    suffix: 'state',
+    type: 'gauge',
+    help: 'Circuit breaker state: 1 for the current state, 0 for the others.',
+  },
+  {
+    key: 'calls',
+    suffix: 'calls_total',
+    type: 'counter',
+    help: 'Calls that reached the circuit breaker, by outcome (timeouts are also counted as failed).',
+  },
+  {
+    key: 'duration',
+    suffix: 'call_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of calls that ran through the circuit breaker (successful and failed), timed from the first scrape on.',
+  },
+  {
+    key: 'failureRate',
+    suffix: 'failure_rate',
+    type: 'gauge',
+    help: 'Percent of failed calls in the sliding window; -1 below minimumCalls or without a rate trip.',
+  },
+  {
+    key: 'slowRate',
+    suffix: 'slow_call_rate',
+    type: 'gauge',
+    help: 'Percent of slow calls in the sliding window; -1 below minimumCalls or without a rate trip.',
+  },
+  {
+    key: 'transitions',
+    suffix: 'transitions_total',
+    type: 'counter',
+    help: 'State transitions of the circuit breaker, by from and to state.',
+  },
+] as const satisfies readonly { key: string; suffix: string; type: MetricType; help: string }[];
+
+type FamilyKey = (typeof FAMILIES)[number]['key'];
+
 /** What the collector keeps per breaker name (it outlives a breaker replaced through `register()`). */
 interface NameState {
   breaker: Breaker | undefined;
@@ -50,6 +98,8 @@ interface NameState {
  * Counters come from the breakers' cumulative snapshot counters (nothing extra is counted per call); the
  * histogram is fed through each breaker's `observeDurations()` hook, attached to every breaker the
  * registry holds or creates later (a breaker replaced by `register()` hands its name's series over).
+ * Timing starts at the first read: an application that never scrapes never pays the two clock reads per
+ * call it costs, and `rate()` over the histogram is unaffected by its later start.
  *
  * @example
  * const metrics = new BreakerMetricsCollector(registry, { prefix: 'svc_cb_' }).start();
@@ -61,6 +111,8 @@ export class BreakerMetricsCollector {
   private readonly names = new Map<string, NameState>();
   private stopCreated: (() => void) | undefined;
   private transitionsSubscription: Subscription | undefined;
+  /** Durations are timed from the first read on: until then, calls skip the two clock reads it costs. */
+  private timing = false;
 
   constructor(
     private readonly registry: BreakerRegistry,
@@ -98,6 +150,7 @@ export class BreakerMetricsCollector {
       state.detach?.();
       state.detach = undefined;
     }
+    this.timing = false;
   }
 
   /** The whole exposition document. */
@@ -107,6 +160,7 @@ export class BreakerMetricsCollector {
 
   /** Every metric family, read now. */
   collect(): MetricFamily[] {
+    if (!this.timing && this.stopCreated !== undefined) this.startTiming();
     const p = this.prefix;
     const stateValues: MetricSample[] = [];
     const callValues: MetricSample[] = [];
@@ -150,49 +204,35 @@ export class BreakerMetricsCollector {
         }
       }
     }
-    const families: MetricFamily[] = [
-      {
-        name: `${p}state`,
-        help: 'Circuit breaker state: 1 for the current state, 0 for the others.',
-        type: 'gauge',
-        values: stateValues,
-      },
-      {
-        name: `${p}calls_total`,
-        help: 'Calls that reached the circuit breaker, by outcome (timeouts are also counted as failed).',
-        type: 'counter',
-        values: callValues,
-      },
-    ];
-    if (this.buckets !== undefined) {
-      families.push({
-        name: `${p}call_duration_seconds`,
-        help: 'Duration of calls that ran through the circuit breaker (successful and failed).',
-        type: 'histogram',
-        values: durationValues,
-      });
-    }
-    families.push(
-      {
-        name: `${p}failure_rate`,
-        help: 'Percent of failed calls in the sliding window; -1 below minimumCalls or without a rate trip.',
-        type: 'gauge',
-        values: failureRates,
-      },
-      {
-        name: `${p}slow_call_rate`,
-        help: 'Percent of slow calls in the sliding window; -1 below minimumCalls or without a rate trip.',
-        type: 'gauge',
-        values: slowRates,
-      },
-      {
-        name: `${p}transitions_total`,
-        help: 'State transitions of the circuit breaker, by from and to state.',
-        type: 'counter',
-        values: transitionValues,
-      },
-    );
-    return families;
+    return this.families({
+      state: stateValues,
+      calls: callValues,
+      duration: durationValues,
+      failureRate: failureRates,
+      slowRate: slowRates,
+      transitions: transitionValues,
+    });
+  }
+
+  /** The families (names, help, types) without reading any breaker: what a registry registers up front. */
+  describe(): MetricFamily[] {
+    return this.families({
+      state: [],
+      calls: [],
+      duration: [],
+      failureRate: [],
+      slowRate: [],
+      transitions: [],
+    });
+  }
+
+  private families(values: Record<FamilyKey, MetricSample[]>): MetricFamily[] {
+    return FAMILIES.filter((f) => f.key !== 'duration' || this.buckets !== undefined).map((f) => ({
+      name: this.prefix + f.suffix,
+      help: f.help,
+      type: f.type,
+      values: values[f.key],
+    }));
   }
 
   private stateFor(name: string): NameState {
@@ -224,11 +264,23 @@ export class BreakerMetricsCollector {
     if (previous !== undefined) {
       // The name is being taken over by a new breaker (register()): keep its counts in the series.
       state.detach?.();
+      state.detach = undefined;
       const last: BreakerSnapshot = previous.snapshot();
       for (const [, key] of CALL_KINDS) state.carried[key] += last[key];
     }
     state.breaker = breaker;
-    state.detach = state.histogram === undefined ? undefined : breaker.observeDurations(state.histogram);
+    if (this.timing) this.timeCalls(state);
+  }
+
+  private startTiming(): void {
+    this.timing = true;
+    for (const state of this.names.values()) this.timeCalls(state);
+  }
+
+  private timeCalls(state: NameState): void {
+    if (state.histogram !== undefined && state.breaker !== undefined && state.detach === undefined) {
+      state.detach = state.breaker.observeDurations(state.histogram);
+    }
   }
 
   private countTransition(event: BreakerEvent): void {

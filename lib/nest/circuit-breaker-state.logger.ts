@@ -26,7 +26,8 @@ export class CircuitBreakerStateLogger implements OnApplicationShutdown {
   private log(event: BreakerEvent): void {
     const line =
       `breaker "${event.name}" ${event.from ?? '?'} -> ${event.to ?? '?'}` +
-      (event.reason === undefined ? '' : `: ${event.reason}`);
+      (event.reason === undefined ? '' : `: ${event.reason}`) +
+      (event.retryAfterMs === undefined ? '' : `; half-open in ${event.retryAfterMs} ms`);
     if (event.to === CircuitState.OPEN || event.to === CircuitState.FORCED_OPEN) this.logger.warn(line);
     else this.logger.log(line);
   }

@@ -248,7 +248,7 @@ describe('transition logs and teardown', () => {
       {
         level: 'warn',
         context: 'CircuitBreaker',
-        message: 'breaker "inventory" closed -> open: 1 consecutive failures >= 1',
+        message: 'breaker "inventory" closed -> open: 1 consecutive failures >= 1; half-open in 5000 ms',
       },
       {
         level: 'log',

@@ -51,6 +51,7 @@ describe('Prometheus metrics of a registry', () => {
       },
     });
     collector = new BreakerMetricsCollector(registry).start();
+    collector.collect(); // call durations are timed from the first scrape on
   });
 
   afterEach(() => collector.dispose());
@@ -196,6 +197,7 @@ describe('Prometheus metrics of a registry', () => {
     // (Sum and count are read through prom-client below; the text itself is compared with prom-client's.)
     const only = new BreakerRegistry({ clock });
     const single = new BreakerMetricsCollector(only).start();
+    single.collect();
     const c = only.get('catalogue');
     for (const ms of [3, 40, 40, 2_000, 60_000]) c.executeSync(timed(clock, ms, () => 'x'));
     const histogram = parse(single.render()).get('circuit_breaker_call_duration_seconds');
@@ -299,6 +301,43 @@ describe('Prometheus metrics of a registry', () => {
           (v) => v.labels.name === 'late' && (v as { metricName?: string }).metricName?.endsWith('_count'),
         );
       expect(count?.value).toBe(4);
+    });
+  });
+
+  it('times calls from the first scrape on: before it, calls skip the clock reads', () => {
+    const fresh = new BreakerRegistry({ clock, breakers: { quiet: {} } });
+    const lazy = new BreakerMetricsCollector(fresh).start();
+    const quiet = fresh.get('quiet');
+    const fail = () =>
+      expect(() =>
+        quiet.executeSync(
+          timed(clock, 30, () => {
+            throw new Boom();
+          }),
+        ),
+      ).toThrow(Boom);
+    fail();
+    expect(quiet.recentEvents()[0]).not.toHaveProperty('durationMs');
+
+    // Registering in prom-client reads nothing yet.
+    const first = new Registry();
+    const unregister = registerWithPromClient(lazy, first);
+    fail();
+    expect(quiet.recentEvents()[1]).not.toHaveProperty('durationMs');
+    lazy.render();
+    fail();
+    expect(quiet.recentEvents()[2]).toMatchObject({ type: 'failure', durationMs: 30 });
+    const calls = parse(lazy.render()).get('circuit_breaker_calls_total');
+    expect(value(calls, { name: 'quiet', kind: 'failed' })).toBe(3);
+    return first.getMetricsAsJSON().then((json) => {
+      unregister();
+      lazy.dispose();
+      const count = json
+        .find((m) => m.name === 'circuit_breaker_call_duration_seconds')
+        ?.values.find(
+          (v) => v.labels.name === 'quiet' && (v as { metricName?: string }).metricName?.endsWith('_count'),
+        );
+      expect(count?.value).toBe(1);
     });
   });
 

@@ -9,7 +9,12 @@ import { RedisServer, waitFor } from './support/redis-server';
 const BREAKERS = {
   trip: { failureThreshold: 3, halfOpenAfterMs: 60_000 },
   probe: { failureThreshold: 1, halfOpenAfterMs: 500, halfOpenMaxCalls: 2, successThreshold: 2 },
-  rate: { failureThreshold: 1_000, failureRateThreshold: 50, minimumCalls: 12, window: { type: 'count', size: 100 } },
+  rate: {
+    failureThreshold: 1_000,
+    failureRateThreshold: 50,
+    minimumCalls: 12,
+    window: { type: 'count', size: 100 },
+  },
   load: { failureThreshold: 3, halfOpenAfterMs: 60_000 },
   outage: { failureThreshold: 3, halfOpenAfterMs: 60_000 },
   skew: { failureThreshold: 1, halfOpenAfterMs: 1_500 },
@@ -42,7 +47,12 @@ describe('a fleet of three Nest app processes sharing one Redis', () => {
       FleetInstance.start('C', env(10_000)),
     ]);
     [a, b, c] = fleet;
-    await waitFor('every store shared', async () => (await Promise.all(fleet.map((i) => i.state('trip')))).every((s) => s.store === 'shared'), 10_000, 20);
+    await waitFor(
+      'every store shared',
+      async () => (await Promise.all(fleet.map((i) => i.state('trip')))).every((s) => s.store === 'shared'),
+      10_000,
+      20,
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -72,40 +82,77 @@ describe('a fleet of three Nest app processes sharing one Redis', () => {
   it('lets exactly halfOpenMaxCalls probes reach the downstream across the fleet (3 x 100 concurrent calls)', async () => {
     downstream.set('probe', 'fail');
     expect((await b.call('probe')).status).toBe(502);
-    await waitFor('all open', () => fleet.every((i) => i.lastTransition('probe', 'open') !== undefined), 2_000);
-    await waitFor('OPEN period over', async () => (await Promise.all(fleet.map((i) => i.state('probe')))).every((s) => s.retryAfterMs === 0), 3_000, 10);
+    await waitFor(
+      'all open',
+      () => fleet.every((i) => i.lastTransition('probe', 'open') !== undefined),
+      2_000,
+    );
+    await waitFor(
+      'OPEN period over',
+      async () => (await Promise.all(fleet.map((i) => i.state('probe')))).every((s) => s.retryAfterMs === 0),
+      3_000,
+      10,
+    );
     downstream.set('probe', 'hold');
     const before = downstream.count('probe');
     const calls: Promise<CallResult>[] = [];
     for (let n = 0; n < 100; n++) for (const i of fleet) calls.push(i.call('probe'));
     // Every rejected call answers at once; the two admitted ones are held at the downstream.
-    const rejected = await waitFor('298 rejections', async () => {
-      const settled = await Promise.all(calls.map((p) => Promise.race([p, Promise.resolve(undefined)])));
-      const done = settled.filter((r): r is CallResult => r !== undefined);
-      return done.length >= 298 ? done : undefined;
-    }, 10_000, 20).catch(async (error: Error) => {
+    const rejected = await waitFor(
+      '298 rejections',
+      async () => {
+        const settled = await Promise.all(calls.map((p) => Promise.race([p, Promise.resolve(undefined)])));
+        const done = settled.filter((r): r is CallResult => r !== undefined);
+        return done.length >= 298 ? done : undefined;
+      },
+      10_000,
+      20,
+    ).catch(async (error: Error) => {
       const states = await Promise.all(fleet.map((i) => i.state('probe')));
-      throw new Error(`${error.message}; downstream saw ${downstream.count('probe') - before} probe(s); ${JSON.stringify(states.map((x) => [x.store, x.warnings, x.state, x.halfOpenInFlight]))}`);
+      throw new Error(
+        `${error.message}; downstream saw ${downstream.count('probe') - before} probe(s); ${JSON.stringify(states.map((x) => [x.store, x.warnings, x.state, x.halfOpenInFlight]))}`,
+      );
     });
     expect(rejected.every((r) => r.status === 503)).toBe(true);
-    await waitFor('the admitted probes to reach the downstream', () => downstream.count('probe') - before >= 2, 2_000);
+    await waitFor(
+      'the admitted probes to reach the downstream',
+      () => downstream.count('probe') - before >= 2,
+      2_000,
+    );
     expect(downstream.count('probe') - before).toBe(2);
     downstream.release();
     const results = await Promise.all(calls);
     expect(results.filter((r) => r.status === 200)).toHaveLength(2);
     expect(downstream.count('probe') - before).toBe(2);
     // Two fleet-wide successes close the circuit everywhere.
-    await waitFor('all closed', async () => (await Promise.all(fleet.map((i) => i.state('probe')))).every((s) => s.state === 'closed'), 2_000, 10);
+    await waitFor(
+      'all closed',
+      async () => (await Promise.all(fleet.map((i) => i.state('probe')))).every((s) => s.state === 'closed'),
+      2_000,
+      10,
+    );
   });
 
   it('trips on the fleet-wide failure rate when no single instance would', async () => {
     // 5 calls per instance, 3 of them failing: no instance ever holds minimumCalls (12) on its own.
     downstream.set('rate', 'fail');
-    await Promise.all(fleet.map(async (i) => { for (let n = 0; n < 3; n++) await i.call('rate'); }));
+    await Promise.all(
+      fleet.map(async (i) => {
+        for (let n = 0; n < 3; n++) await i.call('rate');
+      }),
+    );
     for (const i of fleet) expect(i.lastTransition('rate', 'open')).toBeUndefined();
     downstream.set('rate', 'ok');
-    await Promise.all(fleet.map(async (i) => { for (let n = 0; n < 2; n++) await i.call('rate'); }));
-    await waitFor('fleet trip', () => fleet.every((i) => i.lastTransition('rate', 'open') !== undefined), 3_000);
+    await Promise.all(
+      fleet.map(async (i) => {
+        for (let n = 0; n < 2; n++) await i.call('rate');
+      }),
+    );
+    await waitFor(
+      'fleet trip',
+      () => fleet.every((i) => i.lastTransition('rate', 'open') !== undefined),
+      3_000,
+    );
     for (const i of fleet) {
       const reason = i.lastTransition('rate', 'open')?.reason ?? '';
       expect(reason).toMatch(/failure rate .*% >= 50% over 1[2-5] calls \(fleet-wide\)/);
@@ -121,7 +168,12 @@ describe('a fleet of three Nest app processes sharing one Redis', () => {
     // Without skew-free timing C would see the OPEN period as over (or 10 s longer).
     expect(Math.abs(sa.retryAfterMs - sc.retryAfterMs)).toBeLessThan(100);
     const endedAt = async (i: FleetInstance) => {
-      await waitFor(`${i.label} OPEN period over`, async () => (await i.state('skew')).retryAfterMs === 0, 5_000, 5);
+      await waitFor(
+        `${i.label} OPEN period over`,
+        async () => (await i.state('skew')).retryAfterMs === 0,
+        5_000,
+        5,
+      );
       return Date.now();
     };
     const [ea, ec] = await Promise.all([endedAt(a), endedAt(c)]);
@@ -137,7 +189,12 @@ describe('a fleet of three Nest app processes sharing one Redis', () => {
     const workers = fleet.flatMap((i) => [worker(i), worker(i), worker(i)]);
     await waitFor('load running', () => results.length >= 100, 5_000);
     await redis.kill();
-    await waitFor('every instance degraded', async () => (await Promise.all(fleet.map((i) => i.state('load')))).every((s) => s.store === 'degraded'), 3_000, 10);
+    await waitFor(
+      'every instance degraded',
+      async () => (await Promise.all(fleet.map((i) => i.state('load')))).every((s) => s.store === 'degraded'),
+      3_000,
+      10,
+    );
     const during = results.length;
     await waitFor('load while degraded', () => results.length >= during + 300, 10_000);
     // Meanwhile A trips on its own; B and C cannot hear of it.
@@ -148,10 +205,15 @@ describe('a fleet of three Nest app processes sharing one Redis', () => {
 
     await redis.start();
     const back = Date.now();
-    await waitFor('converged', async () => {
-      const states = await Promise.all(fleet.map((i) => i.state('outage')));
-      return states.every((s) => s.state === 'open' && s.store === 'shared');
-    }, 2_000, 10);
+    await waitFor(
+      'converged',
+      async () => {
+        const states = await Promise.all(fleet.map((i) => i.state('outage')));
+        return states.every((s) => s.state === 'open' && s.store === 'shared');
+      },
+      2_000,
+      10,
+    );
     const convergedMs = Date.now() - back;
     stop = true;
     await Promise.all(workers);
@@ -167,10 +229,26 @@ describe('a fleet of three Nest app processes sharing one Redis', () => {
 
   it('applies manual control from any instance to the whole fleet', async () => {
     await c.control('trip', 'reset');
-    await waitFor('all closed', async () => (await Promise.all(fleet.map((i) => i.state('trip')))).every((s) => s.state === 'closed'), 1_000, 5);
+    await waitFor(
+      'all closed',
+      async () => (await Promise.all(fleet.map((i) => i.state('trip')))).every((s) => s.state === 'closed'),
+      1_000,
+      5,
+    );
     await b.control('trip', 'force-open');
-    await waitFor('all forced open', async () => (await Promise.all(fleet.map((i) => i.state('trip')))).every((s) => s.state === 'forced_open'), 1_000, 5);
+    await waitFor(
+      'all forced open',
+      async () =>
+        (await Promise.all(fleet.map((i) => i.state('trip')))).every((s) => s.state === 'forced_open'),
+      1_000,
+      5,
+    );
     await a.control('trip', 'disable');
-    await waitFor('all disabled', async () => (await Promise.all(fleet.map((i) => i.state('trip')))).every((s) => s.state === 'disabled'), 1_000, 5);
+    await waitFor(
+      'all disabled',
+      async () => (await Promise.all(fleet.map((i) => i.state('trip')))).every((s) => s.state === 'disabled'),
+      1_000,
+      5,
+    );
   });
 });

@@ -69,7 +69,12 @@ describe('key TTLs on a real redis-server', () => {
   }
 
   it('leaves no key of idle breakers behind once their TTL has passed, whatever their names', async () => {
-    const store = new RedisStateStore({ connection: redis.url, prefix: 'ttl:', flushIntervalMs: 20, keyTtlMs: 300 });
+    const store = new RedisStateStore({
+      connection: redis.url,
+      prefix: 'ttl:',
+      flushIntervalMs: 20,
+      keyTtlMs: 300,
+    });
     const registry = new BreakerRegistry({
       defaults: { failureThreshold: 2, halfOpenAfterMs: 50, failureRateThreshold: 90, minimumCalls: 50 },
       store,
@@ -80,7 +85,8 @@ describe('key TTLs on a real redis-server', () => {
       for (const name of HOSTILE) {
         const b = registry.get(name);
         await b.executePromise(() => Promise.resolve(1));
-        for (let i = 0; i < 2; i++) await expect(b.executePromise(() => Promise.reject(new Error('x')))).rejects.toThrow();
+        for (let i = 0; i < 2; i++)
+          await expect(b.executePromise(() => Promise.reject(new Error('x')))).rejects.toThrow();
         expect(b.state).toBe(CircuitState.OPEN);
       }
       for (let i = 0; i < 5; i++) await ok.executePromise(() => Promise.resolve(1));

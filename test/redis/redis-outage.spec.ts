@@ -52,7 +52,9 @@ describe('RedisStateStore when Redis goes away', () => {
     expect(a.registry.get('pay').snapshot().store).toBe('degraded');
     // A trips on its own while Redis is gone; B cannot know yet.
     for (let n = 0; n < 3; n++) {
-      await expect(a.registry.get('pay').executePromise(() => Promise.reject(new Error('down')))).rejects.toThrow('down');
+      await expect(
+        a.registry.get('pay').executePromise(() => Promise.reject(new Error('down'))),
+      ).rejects.toThrow('down');
     }
     expect(a.registry.get('pay').state).toBe(CircuitState.OPEN);
     expect(b.registry.get('pay').state).toBe(CircuitState.CLOSED);

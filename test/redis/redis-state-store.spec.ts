@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { Observable, firstValueFrom, of } from 'rxjs';
 import { BreakerRegistry, CircuitOpenError, CircuitState } from '../../lib/core';
 import type { BreakerOptions } from '../../lib/core';
 import { RedisStateStore } from '../../lib/integrations/redis';
@@ -59,20 +60,59 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     for (let i = 0; i < 2; i++) await expect(a.registry.get('pay').executePromise(fail)).rejects.toThrow();
     expect(a.registry.get('pay').state).toBe(CircuitState.OPEN);
     await waitFor('b to open', () => b.registry.get('pay').state === CircuitState.OPEN, 1_000);
-    const events = b.registry.get('pay').recentEvents().filter((e) => e.type === 'state_change');
+    const events = b.registry
+      .get('pay')
+      .recentEvents()
+      .filter((e) => e.type === 'state_change');
     expect(events.at(-1)?.reason).toMatch(/^fleet: 2 consecutive failures/);
     await expect(b.registry.get('pay').executePromise(ok)).rejects.toBeInstanceOf(CircuitOpenError);
     // Both agree on when the probe is allowed (within the propagation time).
-    const gap = Math.abs(a.registry.get('pay').snapshot().retryAfterMs - b.registry.get('pay').snapshot().retryAfterMs);
+    const gap = Math.abs(
+      a.registry.get('pay').snapshot().retryAfterMs - b.registry.get('pay').snapshot().retryAfterMs,
+    );
     expect(gap).toBeLessThan(250);
   });
 
   it('refuses a transition written on a stale version and returns the newer record', async () => {
     const keys = breakerKeys('cb:', 'stale');
     const run = (version: string, state: string) =>
-      admin.evalsha(SCRIPTS.transition.sha, 3, keys.state, keys.window, keys.probes, version, state, '0', '1000', '1', '60000', 'cb:changes', keys.tag, 'test', 'why').catch(() =>
-        admin.eval(SCRIPTS.transition.source, 3, keys.state, keys.window, keys.probes, version, state, '0', '1000', '1', '60000', 'cb:changes', keys.tag, 'test', 'why'),
-      ) as Promise<unknown[]>;
+      admin
+        .evalsha(
+          SCRIPTS.transition.sha,
+          3,
+          keys.state,
+          keys.window,
+          keys.probes,
+          version,
+          state,
+          '0',
+          '1000',
+          '1',
+          '60000',
+          'cb:changes',
+          keys.tag,
+          'test',
+          'why',
+        )
+        .catch(() =>
+          admin.eval(
+            SCRIPTS.transition.source,
+            3,
+            keys.state,
+            keys.window,
+            keys.probes,
+            version,
+            state,
+            '0',
+            '1000',
+            '1',
+            '60000',
+            'cb:changes',
+            keys.tag,
+            'test',
+            'why',
+          ),
+        ) as Promise<unknown[]>;
     const first = await run('0', 'open');
     expect(first[0]).toBe(1);
     const v1 = first[1] as string;
@@ -91,8 +131,16 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     const fleet = [instance({ inv: options }), instance({ inv: options }), instance({ inv: options })];
     await shared(...fleet);
     await expect(fleet[0].registry.get('inv').executePromise(fail)).rejects.toThrow();
-    await waitFor('all open', () => fleet.every((i) => i.registry.get('inv').state === CircuitState.OPEN), 1_000);
-    await waitFor('probe time', () => fleet.every((i) => i.registry.get('inv').snapshot().retryAfterMs === 0), 2_000);
+    await waitFor(
+      'all open',
+      () => fleet.every((i) => i.registry.get('inv').state === CircuitState.OPEN),
+      1_000,
+    );
+    await waitFor(
+      'probe time',
+      () => fleet.every((i) => i.registry.get('inv').snapshot().retryAfterMs === 0),
+      2_000,
+    );
     let running = 0;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -100,7 +148,9 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
       running++;
       return gate.then(() => 'ok');
     };
-    const calls = fleet.flatMap((i) => Array.from({ length: 10 }, () => i.registry.get('inv').executePromise(probe)));
+    const calls = fleet.flatMap((i) =>
+      Array.from({ length: 10 }, () => i.registry.get('inv').executePromise(probe)),
+    );
     const settled = Promise.allSettled(calls);
     await waitFor('the probes to start', () => running === 2, 1_000);
     release();
@@ -108,7 +158,47 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     expect(running).toBe(2);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
     for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(CircuitOpenError);
-    await waitFor('every instance closed', () => fleet.every((i) => i.registry.get('inv').state === CircuitState.CLOSED), 1_000);
+    await waitFor(
+      'every instance closed',
+      () => fleet.every((i) => i.registry.get('inv').state === CircuitState.CLOSED),
+      1_000,
+    );
+  });
+
+  it('admits fleet probes to Observable calls per subscription, and gives the permit back on unsubscribe', async () => {
+    const options = { failureThreshold: 1, halfOpenAfterMs: 200, halfOpenMaxCalls: 1, successThreshold: 1 };
+    const a = instance({ obs: options });
+    const b = instance({ obs: options });
+    await shared(a, b);
+    await expect(a.registry.get('obs').executePromise(fail)).rejects.toThrow();
+    await waitFor('b open', () => b.registry.get('obs').state === CircuitState.OPEN, 1_000);
+    await waitFor(
+      'probe time',
+      () => [a, b].every((i) => i.registry.get('obs').snapshot().retryAfterMs === 0),
+      2_000,
+    );
+    let started = 0;
+    const pending = () =>
+      new Observable<string>(() => {
+        started++;
+      });
+    // A takes the fleet's only permit; B is refused while A's subscription holds it.
+    const held = a.registry.get('obs').executeObservable(pending).subscribe();
+    await waitFor('a probe running', () => started === 1, 1_000);
+    const refused = await new Promise<unknown>((resolve) =>
+      b.registry.get('obs').executeObservable(pending).subscribe({ error: resolve }),
+    );
+    expect(refused).toBeInstanceOf(CircuitOpenError);
+    // Unsubscribing hands the permit back to the fleet: B's probe may run now, and its success closes everywhere.
+    held.unsubscribe();
+    const value = await firstValueFrom(b.registry.get('obs').executeObservable(() => of('probe ok')));
+    expect(value).toBe('probe ok');
+    expect(started).toBe(1);
+    await waitFor(
+      'both closed',
+      () => [a, b].every((i) => i.registry.get('obs').state === CircuitState.CLOSED),
+      1_000,
+    );
   });
 
   it('re-opens every instance when one fleet probe fails', async () => {
@@ -121,15 +211,27 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     await waitFor('probe time', () => b.registry.get('q').snapshot().retryAfterMs === 0, 2_000);
     await expect(b.registry.get('q').executePromise(fail)).rejects.toThrow('downstream down');
     expect(b.registry.get('q').state).toBe(CircuitState.OPEN);
-    await waitFor('a re-opened', () => a.registry.get('q').state === CircuitState.OPEN && a.registry.get('q').snapshot().retryAfterMs > 100, 1_000);
+    await waitFor(
+      'a re-opened',
+      () =>
+        a.registry.get('q').state === CircuitState.OPEN && a.registry.get('q').snapshot().retryAfterMs > 100,
+      1_000,
+    );
     // A was OPEN all along from its own view: it takes the new OPEN period's timing (no extra transition).
-    const gap = Math.abs(a.registry.get('q').snapshot().retryAfterMs - b.registry.get('q').snapshot().retryAfterMs);
+    const gap = Math.abs(
+      a.registry.get('q').snapshot().retryAfterMs - b.registry.get('q').snapshot().retryAfterMs,
+    );
     expect(gap).toBeLessThan(100);
     expect(b.registry.get('q').snapshot().openedCount).toBe(2);
   });
 
   it('trips on the fleet-wide failure rate when no single instance reaches minimumCalls', async () => {
-    const options: BreakerOptions = { failureThreshold: 1000, failureRateThreshold: 50, minimumCalls: 10, window: { type: 'count', size: 100 } };
+    const options: BreakerOptions = {
+      failureThreshold: 1000,
+      failureRateThreshold: 50,
+      minimumCalls: 10,
+      window: { type: 'count', size: 100 },
+    };
     const fleet = [instance({ rate: options }), instance({ rate: options }), instance({ rate: options })];
     await shared(...fleet);
     // 4 calls per instance, 3 of them failures: 75% everywhere, but 4 < minimumCalls on each instance.
@@ -138,8 +240,19 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
       for (let n = 0; n < 3; n++) await expect(i.registry.get('rate').executePromise(fail)).rejects.toThrow();
     }
     for (const i of fleet) expect(i.registry.get('rate').snapshot().bufferedCalls).toBe(4);
-    await waitFor('fleet trip', () => fleet.every((i) => i.registry.get('rate').state === CircuitState.OPEN), 2_000);
-    const reasons = fleet.map((i) => i.registry.get('rate').recentEvents().filter((e) => e.type === 'state_change').at(-1)?.reason ?? '');
+    await waitFor(
+      'fleet trip',
+      () => fleet.every((i) => i.registry.get('rate').state === CircuitState.OPEN),
+      2_000,
+    );
+    const reasons = fleet.map(
+      (i) =>
+        i.registry
+          .get('rate')
+          .recentEvents()
+          .filter((e) => e.type === 'state_change')
+          .at(-1)?.reason ?? '',
+    );
     for (const r of reasons) expect(r).toMatch(/failure rate .* over 1[0-2] calls \(fleet-wide\)/);
   });
 
@@ -179,7 +292,9 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
 
   it('rejects bad options with a message that names the option', () => {
     expect(() => new RedisStateStore({ prefix: 'a{b}' })).toThrow(/prefix must not contain braces/);
-    expect(() => new RedisStateStore({ timeoutMs: 0 })).toThrow(/timeoutMs must be an integer in \[1, 60000\]/);
+    expect(() => new RedisStateStore({ timeoutMs: 0 })).toThrow(
+      /timeoutMs must be an integer in \[1, 60000\]/,
+    );
     expect(() => new RedisStateStore({ flushIntervalMs: 1.5 })).toThrow(/flushIntervalMs/);
     expect(() => new RedisStateStore({ client: {} as Redis })).toThrow(/client must be an ioredis/);
     expect(() => new RedisStateStore({ conection: 'x' } as never)).toThrow(/unknown option "conection"/);

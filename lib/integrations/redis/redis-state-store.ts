@@ -274,7 +274,9 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
       return false;
     }
     // Every answer counts, the bare PING of an idle resync included: a dead socket answers with errors.
-    let ok = results.length === Math.max(ops.length, 1) && results.every(([error]) => error === null || isNoScript(error));
+    let ok =
+      results.length === Math.max(ops.length, 1) &&
+      results.every(([error]) => error === null || isNoScript(error));
     const retries: Promise<void>[] = [];
     ops.forEach((op, i) => {
       const [error, raw] = results[i] ?? [new Error('no answer'), undefined];

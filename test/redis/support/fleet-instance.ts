@@ -48,7 +48,8 @@ class FleetController {
       return { ok: true, status, waitedMs: decided - entered };
     } catch (error) {
       const waitedMs = (decided < 0 ? performance.now() : decided) - entered;
-      if (error instanceof CircuitOpenError) throw new HttpException({ open: true, state: error.state, waitedMs }, 503);
+      if (error instanceof CircuitOpenError)
+        throw new HttpException({ open: true, state: error.state, waitedMs }, 503);
       throw new HttpException({ error: (error as Error).message, waitedMs }, 502);
     }
   }
@@ -70,7 +71,14 @@ async function main(): Promise<INestApplication> {
   await app.listen(0, '127.0.0.1');
   const registry = app.get(CircuitBreakerRegistry);
   const subscription = registry.stateChanges$.subscribe((event) => {
-    process.send?.({ type: 'state', name: event.name, from: event.from, to: event.to, reason: event.reason, realAt: Date.now() });
+    process.send?.({
+      type: 'state',
+      name: event.name,
+      from: event.from,
+      to: event.to,
+      reason: event.reason,
+      realAt: Date.now(),
+    });
   });
   process.on('message', (message: { type?: string }) => {
     if (message.type !== 'close') return;

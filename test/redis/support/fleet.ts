@@ -12,16 +12,19 @@ export class Downstream {
   readonly hits = new Map<string, number>();
   private readonly behaviour = new Map<string, Behaviour>();
   private held: ServerResponse[] = [];
-  private constructor(private readonly server: Server, readonly url: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
 
   static async start(): Promise<Downstream> {
-    let self: Downstream | undefined;
-    const server = createServer((req, res) => self?.handle(req, res));
+    const handler: { target?: Downstream } = {};
+    const server = createServer((req, res) => handler.target?.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
-    self = new Downstream(server, `http://127.0.0.1:${port}`);
-    return self;
+    handler.target = new Downstream(server, `http://127.0.0.1:${port}`);
+    return handler.target;
   }
 
   set(path: string, behaviour: Behaviour): void {
@@ -73,22 +76,30 @@ export class FleetInstance {
   readonly events: StateEvent[] = [];
   private port = 0;
 
-  private constructor(private readonly child: ChildProcess, readonly label: string) {}
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly label: string,
+  ) {}
 
   static start(label: string, env: Record<string, string>): Promise<FleetInstance> {
     const child = fork(join(__dirname, 'fleet-instance.ts'), [], {
       execArgv: ['-r', 'ts-node/register/transpile-only'],
-      env: { ...process.env, LABEL: label, TS_NODE_PROJECT: join(__dirname, '../../../tsconfig.json'), ...env },
+      env: {
+        ...process.env,
+        LABEL: label,
+        TS_NODE_PROJECT: join(__dirname, '../../../tsconfig.json'),
+        ...env,
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const instance = new FleetInstance(child, label);
     return new Promise((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`${label} exited (${code}) before it was ready`)));
-      child.on('message', (message: { type: string; port?: number } & StateEvent) => {
+      child.on('message', (message: { type: 'ready'; port: number } | StateEvent) => {
         if (message.type === 'ready') {
-          instance.port = message.port ?? 0;
+          instance.port = message.port;
           resolve(instance);
-        } else if (message.type === 'state') instance.events.push(message);
+        } else instance.events.push(message);
       });
     });
   }
@@ -102,7 +113,15 @@ export class FleetInstance {
     return this.http('GET', `/call/${encodeURIComponent(name)}`) as Promise<CallResult>;
   }
 
-  async state(name: string): Promise<Record<string, unknown> & { state: string; store: string; retryAfterMs: number; bufferedCalls: number; warnings: number }> {
+  async state(name: string): Promise<
+    Record<string, unknown> & {
+      state: string;
+      store: string;
+      retryAfterMs: number;
+      bufferedCalls: number;
+      warnings: number;
+    }
+  > {
     return (await this.http('GET', `/state/${encodeURIComponent(name)}`)).body as never;
   }
 

@@ -56,7 +56,9 @@ export class RedisServer {
       };
       child.stdout?.on('data', onData);
       child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`redis-server exited (${code}) before it was ready: ${out}`)));
+      child.once('exit', (code) =>
+        reject(new Error(`redis-server exited (${code}) before it was ready: ${out}`)),
+      );
     });
     // Keep draining its output so a chatty server never blocks on a full pipe.
     child.stdout?.resume();
