@@ -522,7 +522,12 @@ export class Breaker extends BreakerStateMachine {
 
   /** invokePromise's ending for an untimed, non-strict call without bulkhead slot. */
   private settleUntimed(permit: number, result: unknown): Promise<unknown> {
-    if (isPromiseLike(result)) return this.trackPromise(permit, 0, result, false, false);
+    if (isPromiseLike(result)) {
+      // trackPromise's fast branch, written out so that this stays small enough to inline.
+      if (!this.fastEligible) return this.trackPromise(permit, 0, result, false, false);
+      if (permit !== this.fastPermit) this.buildFastHandlers(permit);
+      return Promise.resolve(result).then(this.fastOk, this.fastErr);
+    }
     try {
       return Promise.resolve(this.settleValue(permit, 0, result, false));
     } catch (error) {

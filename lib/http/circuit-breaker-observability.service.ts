@@ -1,4 +1,11 @@
-import { Inject, Injectable, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type MessageEvent,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { EMPTY, ReplaySubject, type Observable } from 'rxjs';
 import { BreakerConfigError } from '../core/errors';
 import { describeValue } from '../core/options';
@@ -26,12 +33,13 @@ const EVENTS_KEYS = ['heartbeatMs'];
  * (an open stream would otherwise hold the HTTP server open) and detaches from the breakers.
  */
 @Injectable()
-export class CircuitBreakerObservability implements OnModuleDestroy {
+export class CircuitBreakerObservability implements OnApplicationBootstrap, OnModuleDestroy {
   readonly collector: BreakerMetricsCollector;
   readonly heartbeatMs: number;
   private readonly closing = new ReplaySubject<void>(1);
   private closed = false;
-  private readonly unregisterProm: (() => void) | undefined;
+  private unregisterProm: (() => void) | undefined;
+  private readonly promRegistry: PromRegistryLike | false | undefined;
 
   constructor(
     private readonly registry: CircuitBreakerRegistry,
@@ -59,13 +67,31 @@ export class CircuitBreakerObservability implements OnModuleDestroy {
       if (error instanceof BreakerConfigError) fail(error.message);
       throw error;
     }
+    this.promRegistry = promRegistry;
     this.collector.start();
+  }
+
+  /**
+   * Joins prom-client only once the application has bootstrapped: an app whose bootstrap fails is never
+   * closed, and must not leave its metrics in a process-wide registry.
+   */
+  onApplicationBootstrap(): void {
+    if (this.closed || this.promRegistry === false) return;
+    if (this.promRegistry !== undefined) {
+      // A registry the application chose: a name clash there is its configuration error.
+      this.unregisterProm = registerWithPromClient(this.collector, this.promRegistry);
+      return;
+    }
+    const target = defaultPromRegistry();
+    if (target === undefined) return;
     try {
-      const target = promRegistry === undefined ? defaultPromRegistry() : promRegistry || undefined;
-      this.unregisterProm = target === undefined ? undefined : registerWithPromClient(this.collector, target);
+      this.unregisterProm = registerWithPromClient(this.collector, target);
     } catch (error) {
-      this.collector.dispose();
-      throw error;
+      // Another application in this process (tests often run several) already exports these names in the
+      // default registry. This app's own route still serves its metrics; say so rather than fail to start.
+      new Logger('CircuitBreaker').warn(
+        `${(error as Error).message}. This application's breakers are served only at its own metrics route.`,
+      );
     }
   }
 

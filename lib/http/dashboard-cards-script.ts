@@ -114,15 +114,16 @@ export const DASHBOARD_CARDS_SCRIPT = String.raw`
     var baseLine = svg('line', 'base');
     baseLine.setAttribute('x1', '0'); baseLine.setAttribute('x2', '240');
     baseLine.setAttribute('y1', '33.5'); baseLine.setAttribute('y2', '33.5');
+    var callsArea = svg('path', 'area');
     var callsPath = svg('path', 'calls');
     var failsPath = svg('path', 'fails');
-    chart.append(baseLine, callsPath, failsPath);
+    chart.append(baseLine, callsArea, callsPath, failsPath);
     var when = el('p', 'when', '');
     var reason = el('p', 'reason', '');
     root.append(head, stats, chart, when, reason);
     var card = {
       name: name, root: root, badge: badge, calls: calls, fails: fails, slow: slow, rejected: rejected,
-      callsPath: callsPath, failsPath: failsPath, when: when, reason: reason,
+      callsArea: callsArea, callsPath: callsPath, failsPath: failsPath, when: when, reason: reason,
       state: null, deadline: 0, since: 0, snapshot: null, last: null, history: [], lowerName: name.toLowerCase()
     };
     cards.set(name, card);
@@ -225,7 +226,8 @@ export const DASHBOARD_CARDS_SCRIPT = String.raw`
       fails += (j ? 'L' : 'M') + x + ' ' + (33 - h[j].fails / max * 31).toFixed(1);
     }
     var first = ((h[0].t - start) / span * 240).toFixed(1);
-    c.callsPath.setAttribute('d', line + 'L240 33L' + first + ' 33Z');
+    c.callsArea.setAttribute('d', line + 'L240 33L' + first + ' 33Z');
+    c.callsPath.setAttribute('d', line);
     c.failsPath.setAttribute('d', fails);
   }
 `;

@@ -75,8 +75,10 @@ body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, Ubuntu, sans
 .stats dd { margin: 0; font-size: 15px; font-weight: 600; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .stats dd.hot { color: var(--open); }
 .spark { display: block; width: 100%; height: 34px; overflow: visible; }
-.spark .calls { fill: color-mix(in srgb, var(--calls) 16%, transparent); stroke: var(--calls); stroke-width: 1.5; }
-.spark .fails { fill: none; stroke: var(--fails); stroke-width: 1.5; }
+.spark .area { fill: color-mix(in srgb, var(--calls) 14%, transparent); stroke: none; }
+.spark .calls, .spark .fails, .spark .base { fill: none; vector-effect: non-scaling-stroke; stroke-linejoin: round; }
+.spark .calls { stroke: var(--calls); stroke-width: 1.5; }
+.spark .fails { stroke: var(--fails); stroke-width: 1.5; }
 .spark .base { stroke: var(--line); stroke-width: 1; }
 .when, .reason { margin: 0; overflow: hidden; color: var(--muted); font-size: 12px; text-overflow: ellipsis; white-space: nowrap; }
 .when { font-variant-numeric: tabular-nums; }

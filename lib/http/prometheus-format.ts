@@ -50,28 +50,31 @@ export function formatValue(value: number): string {
 
 /** Renders families as one exposition document (each family's samples kept together, as the format requires). */
 export function renderFamilies(families: readonly MetricFamily[]): string {
-  const parts: string[] = [];
-  // Label values repeat across a family (every breaker name appears ~30 times): escape each once.
-  const escaped = new Map<string, string>();
-  const esc = (value: string): string => {
-    let out = escaped.get(value);
-    if (out === undefined) {
-      out = escapeLabelValue(value);
-      escaped.set(value, out);
-    }
-    return out;
-  };
+  let out = '';
+  // Consecutive samples mostly share label values (one breaker's ~30 lines): escape a value once per run.
+  const lastRaw: Record<string, string> = Object.create(null) as Record<string, string>;
+  const lastEscaped: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const family of families) {
-    parts.push(`# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} ${family.type}\n`);
-    for (const sample of family.values) {
+    out += `# HELP ${family.name} ${escapeHelp(family.help)}\n# TYPE ${family.name} ${family.type}\n`;
+    const samples = family.values;
+    for (let i = 0; i < samples.length; i++) {
+      const sample = samples[i];
       let line = sample.metricName ?? family.name;
-      let first = true;
-      for (const key in sample.labels) {
-        line += `${first ? '{' : ','}${key}="${esc(sample.labels[key])}"`;
-        first = false;
+      let separator = '{';
+      const labels = sample.labels;
+      for (const key in labels) {
+        const raw = labels[key];
+        let escaped = lastEscaped[key];
+        if (lastRaw[key] !== raw) {
+          escaped = escapeLabelValue(raw);
+          lastRaw[key] = raw;
+          lastEscaped[key] = escaped;
+        }
+        line += `${separator}${key}="${escaped}"`;
+        separator = ',';
       }
-      parts.push(`${first ? line : line + '}'} ${formatValue(sample.value)}\n`);
+      out += `${separator === ',' ? `${line}}` : line} ${formatValue(sample.value)}\n`;
     }
   }
-  return parts.join('');
+  return out;
 }

@@ -1,7 +1,6 @@
-import { Controller, Get, Module, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
-import { Test } from '@nestjs/testing';
-import { BreakerRegistry, CircuitBreakerRegistry, CircuitState, ManualClock } from '../../lib';
+import { CircuitState, ManualClock } from '../../lib';
 import { RedisStateStore } from '../../lib/integrations/redis';
 import {
   CircuitBreakerHealthIndicator,
@@ -175,24 +174,16 @@ describe('CircuitBreakerHealthIndicator with a shared store', () => {
       prefix: `health-${process.pid}:`,
       logger: { warn: () => undefined },
     });
-    const registry = new BreakerRegistry({ store, breakers: { payment: {}, inventory: {} } });
-
-    // The module does not take a custom registry: a module of its own provides this one under the token.
-    @Module({
-      imports: [TerminusModule],
-      controllers: [HealthController],
-      providers: [{ provide: CircuitBreakerRegistry, useValue: registry }, CircuitBreakerHealthIndicator],
-    })
-    class HealthModule {}
-    const moduleRef = await Test.createTestingModule({ imports: [HealthModule] }).compile();
-    const app = moduleRef.createNestApplication({ logger: false });
-    await app.listen(0, '127.0.0.1');
-    running = {
-      app,
-      registry: registry as CircuitBreakerRegistry,
-      url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`,
-      close: () => app.close(),
-    };
+    running = await bootApp(
+      'express',
+      { store, breakers: { payment: {}, inventory: {} }, metrics: { promRegistry: false } },
+      {
+        imports: [TerminusModule],
+        controllers: [HealthController],
+        providers: [CircuitBreakerHealthIndicator],
+      },
+    );
+    const registry = running.registry;
 
     await eventually(() => registry.get('payment').snapshot().store === 'shared', 'the store is connected');
     expect((await health(running)).body.details.breakers).toMatchObject({ status: 'up', degraded: [] });
