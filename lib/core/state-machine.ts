@@ -411,6 +411,7 @@ export abstract class BreakerStateMachine implements StoreParticipant {
     this.onFailure(permit, start, error, true);
   }
 
+  /** `now`: the call's end time when it was read (readsEnd), else a placeholder: read the clock to trip. */
   private checkRates(now: number): void {
     const w = this.window as SlidingWindow;
     // With a shared store the window is the fleet's: the other instances' totals as of the last flush.
@@ -422,12 +423,12 @@ export abstract class BreakerStateMachine implements StoreParticipant {
     const scope = this.fleetTotal === 0 ? '' : ' (fleet-wide)';
     if (o.failureRateThreshold !== undefined && failures * 100 >= o.failureRateThreshold * total) {
       this.open(
-        now,
+        this.readsEnd ? now : this.clock.now(),
         `failure rate ${round((failures / total) * 100)}% >= ${o.failureRateThreshold}% over ${total} calls${scope}`,
       );
     } else if (o.slowCallRateThreshold !== undefined && slowCalls * 100 >= o.slowCallRateThreshold * total) {
       this.open(
-        now,
+        this.readsEnd ? now : this.clock.now(),
         `slow-call rate ${round((slowCalls / total) * 100)}% >= ${o.slowCallRateThreshold}% over ${total} calls${scope}`,
       );
     }

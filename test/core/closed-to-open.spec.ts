@@ -227,3 +227,31 @@ describe('CLOSED → OPEN with both trips configured: whichever fires first open
     expect(reasons).toHaveLength(1);
   });
 });
+
+describe('a success that trips a count-window rate', () => {
+  it('opens at the current time, so the OPEN period starts then (no call timing needed)', () => {
+    const clock = new ManualClock(5_000);
+    const b = createBreaker(
+      'catalogue',
+      {
+        failureThreshold: Infinity,
+        failureRateThreshold: 25,
+        minimumCalls: 4,
+        window: { type: 'count', size: 4 },
+        halfOpenAfterMs: 1_000,
+      },
+      { clock },
+    );
+    b.executeSync(() => 'ok');
+    b.executeSync(() => 'ok');
+    expect(() =>
+      b.executeSync(() => {
+        throw new Error('down');
+      }),
+    ).toThrow('down');
+    clock.advance(250);
+    b.executeSync(() => 'ok'); // the 4th call brings the window to minimumCalls: 1 of 4 failed = 25%
+    expect(b.state).toBe(CircuitState.OPEN);
+    expect(b.snapshot()).toMatchObject({ lastTransitionAt: 5_250, retryAfterMs: 1_000 });
+  });
+});
