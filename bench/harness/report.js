@@ -1,4 +1,5 @@
 'use strict';
+const { pairedRatio } = require('./stats');
 
 const PEERS = ['raw', 'cockatiel', 'opossum'];
 
@@ -42,7 +43,7 @@ function caseRows(outcome) {
     const peers = peersOf(testCase, scenario);
     for (const peer of shown) {
       const other = peers[peer] === undefined ? undefined : results.get(peers[peer]);
-      row.push(other === undefined ? '' : formatRatio(r.median / other.median));
+      row.push(other === undefined ? '' : formatRatio(pairedRatio(r, other)));
     }
     rows.push(row);
   }
@@ -120,7 +121,7 @@ function toMarkdown(outcomes, meta) {
     '',
     describeRun(meta),
     '',
-    `Peers: ${meta.peers}. Ratios are medians divided by the named peer's median in the same run.`,
+    `Peers: ${meta.peers}. A ratio is the median over the runs of this case's figure divided by the named case's figure from the same run.`,
   ];
   const targets = targetRows(outcomes);
   if (targets.length > 1) parts.push('', '## Targets', '', markdownTable(targets));

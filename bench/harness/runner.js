@@ -1,5 +1,5 @@
 'use strict';
-const { summarize } = require('./stats');
+const { summarize, pairedRatio } = require('./stats');
 
 /** Lets timers and I/O callbacks that piled up during the previous case run before the next one. */
 function settle() {
@@ -51,7 +51,7 @@ async function runScenario(scenario, ctx, log) {
   return { scenario, results, targets: evaluateTargets(scenario, results), checks };
 }
 
-/** A target compares two cases' medians: `max` (ratio at most) or `within` ([low, high] inclusive). */
+/** A target compares two cases (paired ratio): `max` (ratio at most) or `within` ([low, high] inclusive). */
 function evaluateTargets(scenario, results) {
   return (scenario.targets ?? []).map((target) => {
     const of = results.get(target.of);
@@ -59,7 +59,7 @@ function evaluateTargets(scenario, results) {
     if (of === undefined || vs === undefined) {
       throw new Error(`scenario "${scenario.id}": target "${target.label}" names an unknown case`);
     }
-    const ratio = of.median / vs.median;
+    const ratio = pairedRatio(of, vs);
     const pass =
       target.max !== undefined ? ratio <= target.max : ratio >= target.within[0] && ratio <= target.within[1];
     const limit =

@@ -15,4 +15,13 @@ function summarize(samples) {
   };
 }
 
-module.exports = { median, summarize };
+/**
+ * The median over rounds of `a`'s sample divided by `b`'s from the same round: a paired comparison, so a
+ * load spike that slows one round (and both cases in it) does not tilt the ratio the way it can tilt one
+ * case's median.
+ */
+function pairedRatio(a, b) {
+  return median(a.samples.map((value, round) => value / b.samples[round]));
+}
+
+module.exports = { median, summarize, pairedRatio };

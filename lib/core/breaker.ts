@@ -56,15 +56,17 @@ export interface BreakerDeps {
  * const receipt = await payment.executePromise(() => api.charge(order));
  */
 export class Breaker extends BreakerStateMachine {
-  private readonly memory: ShapeMemory = { shape: 'unknown' };
-  /** The breaker's own fallback and retry; a decorated method may bring its own fallback (`callPolicy`). */
-  private readonly policy: CallPolicy;
-  /** No fallback and no retry: a call is one attempt and its outcome is the caller's. */
-  private readonly plain: boolean;
+  /** @internal The shape `execute()` has seen (this breaker is its own ShapeMemory: one object less each). */
+  shape: Shape = 'unknown';
+  /** @internal No fallback and no retry: a call is one attempt and its outcome is the caller's. */
+  readonly plain: boolean;
+  /** @internal The breaker's own fallback (this breaker is its own default CallPolicy). */
+  readonly fallback: FallbackOption | undefined;
   private readonly bulkhead: Bulkhead | undefined;
-  /** The breaker's own last-known-good cache (`policy.lastKnownGood`). */
-  private readonly lastKnownGood: LastKnownGood | undefined;
-  private readonly closing = new AbortController();
+  /** @internal The breaker's own last-known-good cache. A decorated method may bring its own policy (`callPolicy`). */
+  readonly lastKnownGood: LastKnownGood | undefined;
+  /** Aborted by dispose(); created on first need (only retry waits and bulkhead queues listen to it). */
+  private closingController: AbortController | undefined;
   // Handlers for the common case (no timing, no timeout, no bulkhead), rebuilt once per state generation.
   private fastPermit = -1;
   private fastOk: (value: unknown) => unknown = passValue;
@@ -78,14 +80,11 @@ export class Breaker extends BreakerStateMachine {
     random: () => number = Math.random,
   ) {
     super(name, options, clock, random);
-    this.policy = this.callPolicy(undefined);
-    this.plain = this.policy.plain;
-    this.lastKnownGood = this.policy.lastKnownGood;
+    const own = this.callPolicy(undefined);
+    this.plain = own.plain;
+    this.fallback = own.fallback;
+    this.lastKnownGood = own.lastKnownGood;
     this.bulkhead = options.bulkhead === undefined ? undefined : new Bulkhead(name, options.bulkhead);
-    // Every caller waiting in the bulkhead queue or a retry backoff listens on this one signal until its
-    // wait ends: thousands at once is normal, not a leak, so Node's listener-count warning must not fire.
-    if (options.retry !== undefined || options.bulkhead !== undefined)
-      setMaxListeners(0, this.closing.signal);
     this.updateTiming();
   }
 
@@ -97,11 +96,13 @@ export class Breaker extends BreakerStateMachine {
 
   /** Every event of this breaker (each call then allocates an event: prefer `stateChanges$` to watch transitions). */
   get events$(): Observable<BreakerEvent> {
+    this.ownHubs();
     return this.transitionHub.observable(this.callHub);
   }
 
   /** Only the `state_change` events. */
   get stateChanges$(): Observable<BreakerEvent> {
+    this.ownHubs();
     return this.transitionHub.observable();
   }
 
@@ -119,7 +120,7 @@ export class Breaker extends BreakerStateMachine {
    * (an `async` function always gets a rejected Promise; with nothing known, a synchronous throw).
    */
   execute<A extends unknown[], R>(fn: (...args: A) => R, ...args: A): R {
-    return this.run(this.memory, fn as AnyFn, undefined, args) as R;
+    return this.run(this, fn as AnyFn, undefined, args) as R;
   }
 
   /** Always a Promise: sync results and throws are lifted. */
@@ -158,8 +159,21 @@ export class Breaker extends BreakerStateMachine {
   /** Rejects queued bulkhead callers and stops retry waits. Called when the owning registry closes. */
   dispose(): void {
     const error = new Error(`circuit breaker "${this.name}" was disposed`);
-    if (!this.closing.signal.aborted) this.closing.abort(error);
+    const closing = this.closing;
+    if (!closing.signal.aborted) closing.abort(error);
     this.bulkhead?.rejectAll(error);
+  }
+
+  /** The controller dispose() aborts. Lazy: a breaker that never waits never pays for one. */
+  private get closing(): AbortController {
+    let controller = this.closingController;
+    if (controller === undefined) {
+      controller = this.closingController = new AbortController();
+      // Every caller waiting in the bulkhead queue or a retry backoff listens on this one signal until its
+      // wait ends: thousands at once is normal, not a leak, so Node's listener-count warning must not fire.
+      setMaxListeners(0, controller.signal);
+    }
+    return controller;
   }
 
   protected override bulkheadCounts(): { bulkheadActive: number; bulkheadQueued: number } {
@@ -192,13 +206,7 @@ export class Breaker extends BreakerStateMachine {
    * @internal Runs with per-caller shape memory and `this` binding. The memory only decides the shape of
    * a rejection (and, with retry or fallback, which pipeline runs); a call that runs keeps its own shape.
    */
-  run(
-    memory: ShapeMemory,
-    fn: AnyFn,
-    thisArg: unknown,
-    args: unknown[],
-    policy: CallPolicy = this.policy,
-  ): unknown {
+  run(memory: ShapeMemory, fn: AnyFn, thisArg: unknown, args: unknown[], policy: CallPolicy = this): unknown {
     if (fn instanceof AsyncFunction) return this.runPromise(fn, thisArg, args, policy);
     if (!policy.plain) {
       const shape = memory.shape;
@@ -311,7 +319,7 @@ export class Breaker extends BreakerStateMachine {
     thisArg: unknown,
     args: unknown[],
     memory?: ShapeMemory,
-    policy: CallPolicy = this.policy,
+    policy: CallPolicy = this,
   ): unknown {
     let permit = this.acquire();
     // A synchronous call cannot wait for the store: a fleet probe is admitted by local rules.
@@ -375,12 +383,7 @@ export class Breaker extends BreakerStateMachine {
   // ---------------------------------------------------------------- promise
 
   /** @internal */
-  runPromise(
-    fn: AnyFn,
-    thisArg: unknown,
-    args: unknown[],
-    policy: CallPolicy = this.policy,
-  ): Promise<unknown> {
+  runPromise(fn: AnyFn, thisArg: unknown, args: unknown[], policy: CallPolicy = this): Promise<unknown> {
     if (!policy.plain) return this.policyPromise(fn, thisArg, args, policy);
     if (this.fastEligible) {
       // CLOSED without bulkhead: what attemptPromise would do, minus its branches.
@@ -603,7 +606,7 @@ export class Breaker extends BreakerStateMachine {
     thisArg: unknown,
     args: unknown[],
     source?: Observable<unknown>,
-    policy: CallPolicy = this.policy,
+    policy: CallPolicy = this,
   ): Observable<unknown> {
     const rx = loadRx();
     const strict = !policy.plain;
@@ -960,6 +963,8 @@ function toObservable(value: unknown): Observable<unknown> {
   return rx.of(value);
 }
 
+let sharedDefaults: ResolvedOptions | undefined;
+
 /**
  * Creates a standalone breaker (no registry).
  *
@@ -968,10 +973,10 @@ function toObservable(value: unknown): Observable<unknown> {
  * const b = createBreaker('inventory', { failureThreshold: 3 }, { clock });
  */
 export function createBreaker(name: string, options?: BreakerOptions, deps: BreakerDeps = {}): Breaker {
-  return new Breaker(
-    name,
-    resolveOptions(name, options),
-    deps.clock ?? systemClock,
-    deps.random ?? Math.random,
-  );
+  // Breakers without options share one resolved (frozen) default: nothing in a breaker writes to its options.
+  const resolved =
+    options === undefined
+      ? (sharedDefaults ??= Object.freeze(resolveOptions(name)))
+      : resolveOptions(name, options);
+  return new Breaker(name, resolved, deps.clock ?? systemClock, deps.random ?? Math.random);
 }

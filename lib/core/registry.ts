@@ -3,7 +3,7 @@ import { Breaker } from './breaker';
 import { systemClock, type Clock } from './clock';
 import { BreakerConfigError } from './errors';
 import { EventHub } from './event-hub';
-import { describeValue, resolveOptions } from './options';
+import { describeValue, resolveOptions, type ResolvedOptions } from './options';
 import { isStateStore, type CircuitStateStore } from './store';
 import type { BreakerEvent, BreakerOptions, BreakerSnapshot } from './types';
 
@@ -43,6 +43,7 @@ export class BreakerRegistry {
   private readonly refs = new Map<string, BreakerRef>();
   private readonly sinks = { calls: new EventHub(), transitions: new EventHub() };
   private readonly random: () => number;
+  private resolvedDefaults: ResolvedOptions | undefined;
   private readonly store: CircuitStateStore | undefined;
   private disposed = false;
   private createdListeners: ((breaker: Breaker) => void)[] = [];
@@ -169,7 +170,12 @@ export class BreakerRegistry {
   }
 
   private create(name: string, options: BreakerOptions | undefined): Breaker {
-    const breaker = new Breaker(name, resolveOptions(name, options, this.defaults), this.clock, this.random);
+    // Breakers made from the defaults alone share one resolved (frozen) object: nothing writes to it.
+    const resolved =
+      options === undefined
+        ? (this.resolvedDefaults ??= Object.freeze(resolveOptions(name, undefined, this.defaults)))
+        : resolveOptions(name, options, this.defaults);
+    const breaker = new Breaker(name, resolved, this.clock, this.random);
     breaker.attachSinks(this.sinks);
     if (this.store !== undefined) breaker.connectStore(this.store);
     const listeners = this.createdListeners;

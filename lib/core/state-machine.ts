@@ -14,6 +14,9 @@ import type {
 } from './store';
 import type { BreakerEvent, BreakerEventType, BreakerSnapshot, StoreStatus } from './types';
 
+/** Never subscribed to: a breaker swaps in hubs of its own before anyone subscribes (`ownHubs`). */
+const IDLE_HUB = new EventHub();
+
 // Internal state codes: numbers keep the hot-path comparisons cheap.
 const CLOSED = 0;
 const OPEN = 1;
@@ -99,9 +102,11 @@ export abstract class BreakerStateMachine implements StoreParticipant {
   /** The failing call's own minimum OPEN duration (a downstream's Retry-After), while its failure is recorded. */
   private openHintMs = 0;
 
-  protected readonly callHub = new EventHub();
-  protected readonly transitionHub = new EventHub();
-  private readonly recent: RingBuffer<BreakerEvent>;
+  // Shared idle hubs until somebody subscribes (ownHubs): thousands of unwatched breakers hold none.
+  protected callHub = IDLE_HUB;
+  protected transitionHub = IDLE_HUB;
+  /** Created with the first notable event: most breakers never have one. */
+  private recent: RingBuffer<BreakerEvent> | undefined;
   private sinks: EventSinks | undefined = undefined;
   protected storeStatus: StoreStatus = 'memory';
   /** The shared store's link; undefined without a store (then nothing below runs on any call). */
@@ -132,7 +137,6 @@ export abstract class BreakerStateMachine implements StoreParticipant {
     this.tripsOnSlowProbe = o.slowCallRateThreshold !== undefined;
     this.readsStart = o.slowCallDurationMs !== undefined;
     this.readsEnd = this.readsStart || this.window instanceof TimeWindow;
-    this.recent = new RingBuffer(o.recentEventsSize);
     this.lastTransitionAt = clock.now();
   }
 
@@ -493,7 +497,7 @@ export abstract class BreakerStateMachine implements StoreParticipant {
       reason,
     };
     if (to === OPEN) event.retryAfterMs = Math.max(0, this.openedAt + this.openDurationMs - now);
-    this.recent.push(event);
+    this.remember(event);
     if (this.transitionHub.active) this.transitionHub.emit(event);
     if (this.sinks !== undefined && this.sinks.transitions.active) this.sinks.transitions.emit(event);
     if (this.link !== undefined && source !== 'fleet') this.link.transitioned(source, reason);
@@ -673,7 +677,7 @@ export abstract class BreakerStateMachine implements StoreParticipant {
 
   /** Recent notable events (transitions, failures, rejections, timeouts, fallbacks, ignored errors), oldest first. */
   recentEvents(): BreakerEvent[] {
-    return this.recent.toArray();
+    return this.recent === undefined ? [] : this.recent.toArray();
   }
 
   // ---------------------------------------------------------------- events
@@ -681,7 +685,7 @@ export abstract class BreakerStateMachine implements StoreParticipant {
   /** Records a notable event in the ring buffer and hands it to listeners. */
   protected note(type: BreakerEventType, error: unknown, durationMs: number | undefined): void {
     if (
-      this.recent.capacity === 0 &&
+      this.options.recentEventsSize === 0 &&
       !this.callHub.active &&
       !(this.sinks !== undefined && this.sinks.calls.active)
     )
@@ -689,8 +693,19 @@ export abstract class BreakerStateMachine implements StoreParticipant {
     const event: BreakerEvent = { type, name: this.name, at: this.clock.now() };
     if (error !== undefined) event.error = error;
     if (durationMs !== undefined) event.durationMs = durationMs;
-    this.recent.push(event);
+    this.remember(event);
     this.publish(event);
+  }
+
+  private remember(event: BreakerEvent): void {
+    if (this.options.recentEventsSize === 0) return;
+    (this.recent ??= new RingBuffer(this.options.recentEventsSize)).push(event);
+  }
+
+  /** Gives this breaker hubs of its own (before the first subscription). */
+  protected ownHubs(): void {
+    if (this.callHub === IDLE_HUB) this.callHub = new EventHub();
+    if (this.transitionHub === IDLE_HUB) this.transitionHub = new EventHub();
   }
 
   private publish(event: BreakerEvent): void {

@@ -6,7 +6,8 @@ import {
   type BreakerEvent,
   type BreakerOptions,
 } from '../../lib/core';
-import { EventHub, RingBuffer } from '../../lib/core/event-hub';
+import { EventHub } from '../../lib/core/event-hub';
+import { BreakerStateMachine } from '../../lib/core/state-machine';
 import { failSync, succeedSync, TestError } from './support';
 
 /** A ManualClock that counts how often it is read. */
@@ -132,8 +133,12 @@ describe('emitting costs nothing when nobody listens', () => {
   });
 
   it('builds no event for failures, rejections or ignored errors without subscribers and without a recent-events ring', () => {
-    // Every event note() builds goes straight into the ring (push), so no push means no event object.
-    const push = jest.spyOn(RingBuffer.prototype, 'push');
+    // Every event note() builds is handed to remember() (which stores it when a ring is configured), so
+    // no remember() call means no event object.
+    const push = jest.spyOn(
+      BreakerStateMachine.prototype as unknown as { remember(e: unknown): void },
+      'remember',
+    );
     const emit = jest.spyOn(EventHub.prototype, 'emit');
     const b = breaker({ recentEventsSize: 0, failureThreshold: 100, ignoreErrors: [RangeError] });
     for (let i = 0; i < 10; i++) failSync(b);
