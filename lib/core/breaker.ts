@@ -127,7 +127,7 @@ export class Breaker extends BreakerStateMachine {
   executePromise<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<T> {
     // The common case (CLOSED; no fallback, retry, timing, timeout or bulkhead) takes the steps of the
     // general pipeline without its layers; `fn(...args)` forwards the arguments without copying them.
-    if (this.plain && this.fastEligible) {
+    if (this.plain && this.fastEligible && callerSignal(args) === undefined) {
       const permit = this.acquireClosed();
       if (permit !== REJECTED) {
         let result: unknown;
@@ -291,8 +291,17 @@ export class Breaker extends BreakerStateMachine {
       const strict = !policy.plain;
       const attempt =
         controller === undefined
-          ? this.trackPromise(permit, start, result, strict, slot)
-          : this.withTimeout(permit, start, result, strict, slot, controller, timeoutMs as number);
+          ? this.trackPromise(permit, start, result, strict, slot, callerSignal(args))
+          : this.withTimeout(
+              permit,
+              start,
+              result,
+              strict,
+              slot,
+              controller,
+              timeoutMs as number,
+              callerSignal(args),
+            );
       return policy.plain ? attempt : this.policyPromise(fn, thisArg, args, policy, attempt);
     }
     if (slot) bulkhead?.leave();
@@ -413,6 +422,8 @@ export class Breaker extends BreakerStateMachine {
       } catch (e) {
         error = e;
       }
+      // The caller gave up: neither another attempt nor a fallback is of use to it.
+      if (callerSignal(args)?.aborted === true) throw error;
       if (retry === undefined || attempt >= retry.maxAttempts || !this.shouldRetry(error)) break;
       const delay = retryDelay(retry.backoff, attempt, this.random);
       // When the circuit stays open past the backoff, the next attempt is refused at once: don't wait for it.
@@ -495,8 +506,17 @@ export class Breaker extends BreakerStateMachine {
       }
     }
     if (controller !== undefined)
-      return this.withTimeout(permit, start, result, strict, slot, controller, timeoutMs as number);
-    return this.trackPromise(permit, start, result, strict, slot);
+      return this.withTimeout(
+        permit,
+        start,
+        result,
+        strict,
+        slot,
+        controller,
+        timeoutMs as number,
+        callerSignal(args),
+      );
+    return this.trackPromise(permit, start, result, strict, slot, callerSignal(args));
   }
 
   private trackPromise(
@@ -505,8 +525,9 @@ export class Breaker extends BreakerStateMachine {
     result: PromiseLike<unknown>,
     strict: boolean,
     slot: boolean,
+    signal?: AbortSignal,
   ): Promise<unknown> {
-    if (!strict && !slot && this.fastEligible) {
+    if (!strict && !slot && signal === undefined && this.fastEligible) {
       if (permit !== this.fastPermit) this.buildFastHandlers(permit);
       return Promise.resolve(result).then(this.fastOk, this.fastErr);
     }
@@ -517,10 +538,24 @@ export class Breaker extends BreakerStateMachine {
       },
       (error: unknown) => {
         if (slot) this.bulkhead?.leave();
-        this.settleError(permit, start, error);
+        this.settleRejection(permit, start, error, signal);
         throw error;
       },
     );
+  }
+
+  /**
+   * A rejected call: when the caller's own signal has aborted, the caller gave up: a cancellation (nothing
+   * recorded, a probe permit given back), not a sign that the downstream is sick.
+   */
+  private settleRejection(
+    permit: number,
+    start: number,
+    error: unknown,
+    signal: AbortSignal | undefined,
+  ): void {
+    if (signal !== undefined && signal.aborted) this.onCancel(permit);
+    else this.settleError(permit, start, error);
   }
 
   /** invokePromise's ending for an untimed, non-strict call without bulkhead slot. */
@@ -562,6 +597,7 @@ export class Breaker extends BreakerStateMachine {
     slot: boolean,
     controller: AbortController,
     timeoutMs: number,
+    signal?: AbortSignal,
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -591,7 +627,7 @@ export class Breaker extends BreakerStateMachine {
           settled = true;
           clearTimeout(timer);
           if (slot) this.bulkhead?.leave();
-          this.settleError(permit, start, error);
+          this.settleRejection(permit, start, error, signal);
           reject(error);
         },
       );

@@ -230,6 +230,24 @@ describe('breakerFetch', () => {
     await abandoned;
   });
 
+  it('counts a request the caller aborts as cancelled, not as a failure of the downstream', async () => {
+    const { registry, fetch } = setup({ defaults: { failureThreshold: 1 } });
+    api.respond(hang);
+    const controller = new AbortController();
+    const arrived = api.nextRequest();
+    const abandoned = api.nextAbandon();
+    const pending = fetch(`${api.origin}/slow`, { signal: controller.signal });
+    await arrived;
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+    await abandoned;
+    expect(registry.get(api.origin).snapshot()).toMatchObject({
+      state: CircuitState.CLOSED,
+      failedCalls: 0,
+      cancelledCalls: 1,
+    });
+  });
+
   it('rejects a request whose signal is already aborted without sending or counting it', async () => {
     const { registry, fetch } = setup();
     const controller = new AbortController();
