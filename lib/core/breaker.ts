@@ -127,7 +127,8 @@ export class Breaker extends BreakerStateMachine {
   executePromise<A extends unknown[], T>(fn: (...args: A) => T | PromiseLike<T>, ...args: A): Promise<T> {
     // The common case (CLOSED; no fallback, retry, timing, timeout or bulkhead) takes the steps of the
     // general pipeline without its layers; `fn(...args)` forwards the arguments without copying them.
-    if (this.plain && this.fastEligible && callerSignal(args) === undefined) {
+    // `args.length === 0 ||` first: a call without arguments then never materialises the rest array.
+    if (this.plain && this.fastEligible && (args.length === 0 || callerSignal(args) === undefined)) {
       const permit = this.acquireClosed();
       if (permit !== REJECTED) {
         let result: unknown;
