@@ -67,7 +67,8 @@ export class Breaker extends BreakerStateMachine {
   readonly lastKnownGood: LastKnownGood | undefined;
   /** Aborted by dispose(); created on first need (only retry waits and bulkhead queues listen to it). */
   private closingController: AbortController | undefined;
-  // Handlers for the common case (no timing, no timeout, no bulkhead), rebuilt once per state generation.
+  // Handlers for the common case (no timing, no timeout; with a bulkhead they free the slot), rebuilt once
+  // per state generation.
   private fastPermit = -1;
   private fastOk: (value: unknown) => unknown = passValue;
   private fastErr: (error: unknown) => never = passError;
@@ -394,13 +395,60 @@ export class Breaker extends BreakerStateMachine {
 
   /** @internal */
   runPromise(fn: AnyFn, thisArg: unknown, args: unknown[], policy: CallPolicy = this): Promise<unknown> {
-    if (!policy.plain) return this.policyPromise(fn, thisArg, args, policy);
     if (this.fastEligible) {
       // CLOSED without bulkhead: what attemptPromise would do, minus its branches.
       const permit = this.acquireClosed();
-      if (permit !== REJECTED) return this.invokePromise(permit, fn, thisArg, args, false, false);
+      if (permit !== REJECTED)
+        return policy.plain
+          ? this.invokePromise(permit, fn, thisArg, args, false, false)
+          : this.firstAttemptClosed(permit, fn, thisArg, args, policy);
     }
-    return this.attemptPromise(fn, thisArg, args, false);
+    return policy.plain
+      ? this.attemptPromise(fn, thisArg, args, false)
+      : this.policyPromise(fn, thisArg, args, policy);
+  }
+
+  /**
+   * policyPromise's first attempt on runPromise's fast path. A success needs nothing from retry or a
+   * fallback, so it settles through the cached handler: no async frame and no extra promise per call.
+   * Only a failure (or a value to judge or cache) enters policyPromise, as its already-started attempt.
+   */
+  private firstAttemptClosed(
+    permit: number,
+    fn: AnyFn,
+    thisArg: unknown,
+    args: unknown[],
+    policy: CallPolicy,
+  ): Promise<unknown> {
+    let result: unknown;
+    try {
+      result = (fn as Call).apply(thisArg, args);
+    } catch (error) {
+      this.settleError(permit, 0, error);
+      return this.policyPromise(fn, thisArg, args, policy, Promise.reject(error));
+    }
+    if (
+      isPromiseLike(result) &&
+      policy.lastKnownGood === undefined &&
+      this.options.isResultFailure === undefined
+    ) {
+      if (permit !== this.fastPermit) this.buildFastHandlers(permit);
+      return Promise.resolve(result).then(this.fastOk, (error: unknown) => {
+        this.settleRejection(permit, 0, error, callerSignal(args));
+        return this.policyPromise(fn, thisArg, args, policy, Promise.reject(error));
+      });
+    }
+    // invokePromise's ending for a strict attempt.
+    let first: Promise<unknown>;
+    if (isPromiseLike(result)) first = this.trackPromise(permit, 0, result, true, false, callerSignal(args));
+    else {
+      try {
+        first = Promise.resolve(this.settleValue(permit, 0, result, true));
+      } catch (error) {
+        first = Promise.reject(error);
+      }
+    }
+    return this.policyPromise(fn, thisArg, args, policy, first);
   }
 
   /** Fallback → retry around attempts. `first`: the first attempt, when it has already started. */
@@ -528,7 +576,14 @@ export class Breaker extends BreakerStateMachine {
     slot: boolean,
     signal?: AbortSignal,
   ): Promise<unknown> {
-    if (!strict && !slot && signal === undefined && this.fastEligible) {
+    // A bulkhead breaker's cached handlers free the slot, and every call of its that gets here holds one.
+    if (
+      !strict &&
+      signal === undefined &&
+      slot === (this.bulkhead !== undefined) &&
+      !this.readsStart &&
+      this.options.callTimeoutMs === undefined
+    ) {
       if (permit !== this.fastPermit) this.buildFastHandlers(permit);
       return Promise.resolve(result).then(this.fastOk, this.fastErr);
     }
@@ -576,6 +631,19 @@ export class Breaker extends BreakerStateMachine {
 
   private buildFastHandlers(permit: number): void {
     this.fastPermit = permit;
+    const bulkhead = this.bulkhead;
+    if (bulkhead !== undefined) {
+      this.fastOk = (value) => {
+        bulkhead.leave();
+        return this.settleValue(permit, 0, value, false);
+      };
+      this.fastErr = (error) => {
+        bulkhead.leave();
+        this.settleError(permit, 0, error);
+        throw error;
+      };
+      return;
+    }
     // Without isResultFailure, settleValue comes down to onSuccess: call it directly (one hop per call less).
     this.fastOk =
       this.options.isResultFailure === undefined

@@ -110,6 +110,8 @@ export class Bulkhead {
 
   private compact(): void {
     if (this.head === this.queue.length) {
+      // Already empty: the uncontended case comes here on every call, and must not allocate.
+      if (this.head === 0) return;
       this.queue = [];
       this.head = 0;
     } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
