@@ -211,7 +211,7 @@ module.exports = {
   },
   notes: [
     'Bytes = (heapUsed after − heapUsed before) / breakers, each side after two forced full GCs; the breakers are held in an array until measured (its 8 bytes per slot are allocated before the first reading).',
-    'What ours holds after calls: the Breaker object itself (about 50 fields, ~420 B), the success/failure handler pair of the promise fast path (rebuilt once per state generation, ~180 B) and its options; event hubs, the recent-events ring and the disposal AbortController are created on first use. The row with one failure includes that event and the ring it starts.',
+    'What ours holds after calls: the Breaker object itself (about 37 fields, ~320 B; rarely used counters and the fleet fields live in objects created on first use), the success/failure handler pair of the promise fast path (rebuilt once per state generation, ~180 B) and its options; event hubs, the recent-events ring and the disposal AbortController are created on first use. The row with one failure includes that event and the ring it starts.',
     'Exit check: a child process creates the breakers, calls each 3 times, keeps them all reachable without disposing them, idles (one referenced timer), reports, and stops; the parent times its exit. opossum 9 unrefs its per-breaker interval timers, so it exits too, but they keep firing: the idle CPU column shows that cost.',
   ],
 };

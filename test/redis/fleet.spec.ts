@@ -21,8 +21,10 @@ const BREAKERS = {
 };
 // The bound on waiting for Redis. The default (50 ms) is asserted in redis-outage.spec.ts; here five
 // processes share two cores, and a burst of 100 concurrent requests keeps each instance's own event loop
-// busy for 20-75 ms, which a permit answer has to wait for: that is CPU, not Redis.
-const TIMEOUT_MS = 250;
+// busy for 20-75 ms (more on a loaded machine), which a permit answer has to wait for: that is CPU, not
+// Redis. A permit answer later than the bound is decided locally by design, which would let each instance
+// admit its own probe; these specs are about fleet-wide atomicity, so the bound leaves ample room for CPU.
+const TIMEOUT_MS = 1_000;
 
 describe('a fleet of three Nest app processes sharing one Redis', () => {
   let redis: RedisServer;

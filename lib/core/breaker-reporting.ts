@@ -1,0 +1,114 @@
+import type { Clock } from './clock';
+import { EventHub, RingBuffer } from './event-hub';
+import type { ResolvedOptions } from './options';
+import type { BreakerEvent, BreakerEventType } from './types';
+
+/** Never subscribed to: a breaker swaps in hubs of its own before anyone subscribes (`ownHubs`). */
+const IDLE_HUB = new EventHub();
+
+/** Receives every recorded call's duration (e.g. a Prometheus histogram). */
+export interface DurationObserver {
+  observe(durationMs: number, failed: boolean): void;
+}
+
+const NO_OBSERVERS: readonly DurationObserver[] = [];
+
+/** Event sinks a registry hands to its breakers so `registry.events$` sees every breaker. */
+export interface EventSinks {
+  calls: EventHub;
+  transitions: EventHub;
+}
+
+/**
+ * The bottom layer of a breaker: where news of it goes (its own event hubs, a registry's sinks, the
+ * recent-events ring, duration observers). It decides nothing; the state machine above tells it what
+ * happened. A layer of one class rather than an object of its own, so that a breaker stays one object
+ * and its hot paths read these fields directly.
+ */
+export abstract class BreakerReporting {
+  // Shared idle hubs until somebody subscribes (ownHubs): thousands of unwatched breakers hold none.
+  protected callHub = IDLE_HUB;
+  protected transitionHub = IDLE_HUB;
+  protected sinks: EventSinks | undefined = undefined;
+  /** Created with the first notable event: most breakers never have one. */
+  private recent: RingBuffer<BreakerEvent> | undefined = undefined;
+  // Replaced, never mutated, by observeDurations: every breaker can start with the one shared empty list.
+  protected durationObservers: readonly DurationObserver[] = NO_OBSERVERS;
+
+  constructor(
+    readonly name: string,
+    protected readonly options: ResolvedOptions,
+    protected readonly clock: Clock,
+  ) {}
+
+  /** Connects this breaker's events to a registry's streams. */
+  attachSinks(sinks: EventSinks): void {
+    this.sinks = sinks;
+  }
+
+  /**
+   * Hands every recorded call's duration to `observer` until the returned function is called. While any
+   * observer is attached, each call reads the clock at its start and end.
+   */
+  observeDurations(observer: DurationObserver): () => void {
+    this.durationObservers = [...this.durationObservers, observer];
+    this.updateTiming();
+    return () => {
+      this.durationObservers = this.durationObservers.filter((o) => o !== observer);
+      this.updateTiming();
+    };
+  }
+
+  /** Recomputes which clock reads a call needs (observers need both ends of every call). */
+  protected abstract updateTiming(): void;
+
+  protected observeDuration(ms: number, failed: boolean): void {
+    const observers = this.durationObservers;
+    for (let i = 0; i < observers.length; i++) observers[i].observe(ms, failed);
+  }
+
+  /** Recent notable events (transitions, failures, rejections, timeouts, fallbacks, ignored errors), oldest first. */
+  recentEvents(): BreakerEvent[] {
+    return this.recent === undefined ? [] : this.recent.toArray();
+  }
+
+  /** Records a notable event in the ring buffer and hands it to listeners. */
+  protected note(type: BreakerEventType, error: unknown, durationMs: number | undefined): void {
+    // Nobody would see the event: don't build it (this runs for every failure and rejection).
+    if (
+      this.options.recentEventsSize === 0 &&
+      !this.callHub.active &&
+      !(this.sinks !== undefined && this.sinks.calls.active)
+    )
+      return;
+    const event: BreakerEvent = { type, name: this.name, at: this.clock.now() };
+    if (error !== undefined) event.error = error;
+    if (durationMs !== undefined) event.durationMs = durationMs;
+    this.remember(event);
+    this.publish(event);
+  }
+
+  /** Records a `state_change` and hands it to the transition listeners. */
+  protected announce(event: BreakerEvent): void {
+    this.remember(event);
+    if (this.transitionHub.active) this.transitionHub.emit(event);
+    if (this.sinks !== undefined && this.sinks.transitions.active) this.sinks.transitions.emit(event);
+  }
+
+  private remember(event: BreakerEvent): void {
+    if (this.options.recentEventsSize === 0) return;
+    (this.recent ??= new RingBuffer(this.options.recentEventsSize)).push(event);
+  }
+
+  /** Gives this breaker hubs of its own (before the first subscription). */
+  protected ownHubs(): void {
+    if (this.callHub === IDLE_HUB) this.callHub = new EventHub();
+    if (this.transitionHub === IDLE_HUB) this.transitionHub = new EventHub();
+  }
+
+  /** Hands a call event to its listeners (not kept in the ring: successes are not notable). */
+  protected publish(event: BreakerEvent): void {
+    if (this.callHub.active) this.callHub.emit(event);
+    if (this.sinks !== undefined && this.sinks.calls.active) this.sinks.calls.emit(event);
+  }
+}

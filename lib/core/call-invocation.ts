@@ -1,0 +1,33 @@
+import { callerSignal, withCallSignal } from './call-signal';
+
+/** A protected function as the pipelines hold it: its argument types are the caller's business. */
+export type AnyFn = (...args: never[]) => unknown;
+/** The same function, callable with the arguments the breaker was handed. */
+export type Call = (...args: unknown[]) => unknown;
+
+/**
+ * Calls `fn` with its `this` and arguments. Under a timeout (`controller` set) the function sees the
+ * call's AbortSignal through `breakerSignal()`, so that a timed-out call can stop its work.
+ */
+export function invoke(
+  controller: AbortController | undefined,
+  fn: AnyFn,
+  thisArg: unknown,
+  args: unknown[],
+): unknown {
+  return controller === undefined
+    ? (fn as Call).apply(thisArg, args)
+    : callWithSignal(controller, fn, thisArg, args);
+}
+
+/** The call's signal aborts on the timeout and, when the caller passed its own signal, with that one too. */
+export function callWithSignal(
+  controller: AbortController,
+  fn: AnyFn,
+  thisArg: unknown,
+  args: unknown[],
+): unknown {
+  const outer = callerSignal(args);
+  const signal = outer === undefined ? controller.signal : AbortSignal.any([controller.signal, outer]);
+  return withCallSignal(signal, () => (fn as Call).apply(thisArg, args));
+}

@@ -1,0 +1,72 @@
+import type { Breaker } from './breaker';
+import { isRecordedError } from './error-classification';
+import { ResultFailureError } from './errors';
+
+// How one finished call becomes one outcome of the state machine (a success, a failure, an ignored
+// error or a cancellation), whichever pipeline ran it.
+
+/**
+ * Records a value; returns it, or throws ResultFailureError when `strict` (retry or a fallback needs the
+ * failure) and isResultFailure judged the value a failure.
+ */
+export function settleValue(
+  breaker: Breaker,
+  permit: number,
+  start: number,
+  value: unknown,
+  strict: boolean,
+): unknown {
+  if (isFailedResult(breaker, permit, start, value)) {
+    if (strict) throw new ResultFailureError(breaker.name, value);
+    return value;
+  }
+  breaker.onSuccess(permit, start);
+  return value;
+}
+
+/**
+ * Judges a value by isResultFailure and records it when it failed (a throwing predicate is that call's
+ * failure, rethrown); returns true when it was recorded as a failure. Without the option, records nothing.
+ */
+export function isFailedResult(breaker: Breaker, permit: number, start: number, value: unknown): boolean {
+  if (breaker.options.isResultFailure === undefined) return false;
+  let failed: boolean;
+  try {
+    failed = judgeResult(breaker, value);
+  } catch (error) {
+    breaker.onFailure(permit, start, error);
+    throw error;
+  }
+  if (failed) breaker.onFailure(permit, start, new ResultFailureError(breaker.name, value));
+  return failed;
+}
+
+/** isResultFailure's verdict; only called when the option is set. */
+export function judgeResult(breaker: Breaker, value: unknown): boolean {
+  return (breaker.options.isResultFailure as (v: unknown) => boolean)(value) === true;
+}
+
+/** Records an error as a failure or ignored; returns true when it counted as a failure. */
+export function settleError(breaker: Breaker, permit: number, start: number, error: unknown): boolean {
+  if (isRecordedError(breaker.options, error)) {
+    breaker.onFailure(permit, start, error);
+    return true;
+  }
+  breaker.onIgnored(permit, error);
+  return false;
+}
+
+/**
+ * A rejected call. When the caller's own signal has aborted, the caller gave up: a cancellation (nothing
+ * recorded, a probe permit given back), not a sign that the downstream is sick.
+ */
+export function settleRejection(
+  breaker: Breaker,
+  permit: number,
+  start: number,
+  error: unknown,
+  signal: AbortSignal | undefined,
+): void {
+  if (signal !== undefined && signal.aborted) breaker.onCancel(permit);
+  else settleError(breaker, permit, start, error);
+}

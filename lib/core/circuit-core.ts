@@ -1,0 +1,348 @@
+import { BreakerReporting } from './breaker-reporting';
+import type { Clock } from './clock';
+import { CircuitOpenError, ResultFailureError, type CallTimeoutError } from './errors';
+import type { FleetParticipation } from './fleet-participation';
+import { CLOSED, DISABLED, HALF_OPEN, METRICS_ONLY, OPEN, REJECTED, STATES } from './machine-modes';
+import { OccasionalCounts } from './occasional-counts';
+import { openDuration } from './open-duration';
+import type { ResolvedOptions } from './options';
+import { rateTripReason } from './rate-trip';
+import { CountWindow, TimeWindow, type SlidingWindow } from './sliding-window';
+import type { TransitionSource } from './store';
+import type { BreakerEvent } from './types';
+
+/**
+ * The circuit itself: its state, the counters every call moves, permits, outcomes and transitions.
+ * Every call asks `acquire()` for a permit, then reports exactly one outcome for it (success, failure,
+ * ignored, cancelled or released). A permit carries the generation of the state that issued it: an
+ * outcome that arrives after the state changed updates the cumulative counters but never the window,
+ * the consecutive count or the probes of the new state.
+ */
+export abstract class CircuitCore extends BreakerReporting {
+  protected mode = CLOSED;
+  protected generation = 1;
+  protected openedAt = 0;
+  protected openDurationMs = 0;
+  protected openAttempt = 0;
+  protected probesInFlight = 0;
+  private probeSuccesses = 0;
+  protected consecutive = 0;
+  protected totalCalls = 0;
+  protected successfulCalls = 0;
+  protected failedCalls = 0;
+  protected rejectedCalls = 0;
+  protected slowCalls = 0;
+  /** Counters most breakers never move (see OccasionalCounts): created by the first of them. */
+  protected counts: OccasionalCounts | undefined = undefined;
+  /** Created by the first thing a shared store tells this breaker; undefined without one (the usual case). */
+  protected fleet: FleetParticipation | undefined = undefined;
+  protected lastTransitionAt: number;
+  protected readonly window: SlidingWindow | undefined;
+  /** A call's start time is needed (slow-call detection, a duration observer). */
+  protected readsStart: boolean;
+  /** A call's end time is needed (slow calls, a time window, a duration observer). */
+  protected readsEnd: boolean;
+
+  constructor(
+    name: string,
+    options: ResolvedOptions,
+    clock: Clock,
+    protected readonly random: () => number = Math.random,
+  ) {
+    super(name, options, clock);
+    const o = options;
+    // Assigned on every path (as is every field above): breakers of any configuration then share one
+    // hidden class, so the hot paths' property reads stay monomorphic.
+    this.window =
+      o.failureRateThreshold === undefined && o.slowCallRateThreshold === undefined
+        ? undefined
+        : o.window.type === 'count'
+          ? new CountWindow(o.window.size)
+          : new TimeWindow(o.window.sizeMs, o.window.buckets);
+    this.readsStart = o.slowCallDurationMs !== undefined;
+    this.readsEnd = this.readsStart || this.window instanceof TimeWindow;
+    this.lastTransitionAt = clock.now();
+  }
+
+  protected updateTiming(): void {
+    const timed = this.options.slowCallDurationMs !== undefined || this.durationObservers.length !== 0;
+    this.readsStart = timed;
+    this.readsEnd = timed || this.window instanceof TimeWindow;
+  }
+
+  protected occasional(): OccasionalCounts {
+    return (this.counts ??= new OccasionalCounts());
+  }
+
+  // ---------------------------------------------------------------- permits
+
+  /** Returns a permit (the current generation) or REJECTED. OPEN turns HALF_OPEN here, lazily. */
+  protected acquire(): number {
+    if (this.mode === CLOSED) {
+      this.totalCalls++;
+      return this.generation;
+    }
+    return this.acquireSlow();
+  }
+
+  /**
+   * `acquire()` for the CLOSED fast paths: when CLOSED, the same permit (the call is counted); otherwise
+   * REJECTED with nothing touched, so that the caller can take its general path, which calls `acquire()`.
+   */
+  protected acquireClosed(): number {
+    if (this.mode !== CLOSED) return REJECTED;
+    this.totalCalls++;
+    return this.generation;
+  }
+
+  private acquireSlow(): number {
+    const mode = this.mode;
+    if (mode === DISABLED) return this.generation;
+    this.totalCalls++;
+    if (mode === METRICS_ONLY) return this.generation;
+    if (this.fleet !== undefined) this.fleet.asking = false;
+    if (mode === OPEN) {
+      const now = this.clock.now();
+      if (now - this.openedAt < this.openDurationMs) return REJECTED;
+      this.transition(HALF_OPEN, `${this.openDurationMs} ms elapsed since opening`, now);
+    }
+    if (this.mode === HALF_OPEN && this.probesInFlight < this.options.halfOpenMaxCalls) {
+      const fleet = this.fleet;
+      if (fleet !== undefined && fleet.shared) {
+        // The fleet admits probes: async callers wait for `fleetProbe()`, sync ones `decideLocally()`.
+        fleet.asking = true;
+        return REJECTED;
+      }
+      this.probesInFlight++;
+      return this.generation;
+    }
+    return REJECTED;
+  }
+
+  /** Counts a rejection and builds its error (without a stack trace: it is thrown per call on a hot path). */
+  protected reject(): CircuitOpenError {
+    this.rejectedCalls++;
+    const state = STATES[this.mode];
+    const retryAfterMs =
+      this.mode === OPEN ? Math.max(0, this.openedAt + this.openDurationMs - this.clock.now()) : 0;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    const error = new CircuitOpenError(this.name, state, retryAfterMs);
+    Error.stackTraceLimit = limit;
+    this.note('rejected', error, undefined);
+    return error;
+  }
+
+  /** A permit handed back without an outcome (bulkhead full): counted as rejected, never as failure. */
+  protected release(permit: number, error: unknown): void {
+    this.rejectedCalls++;
+    if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
+    this.note('rejected', error, undefined);
+  }
+
+  // ---------------------------------------------------------------- outcomes
+
+  protected onSuccess(permit: number, start: number): void {
+    if (
+      permit === this.generation &&
+      this.mode === CLOSED &&
+      !this.readsEnd &&
+      this.window === undefined &&
+      !this.callHub.active &&
+      (this.sinks === undefined || !this.sinks.calls.active)
+    ) {
+      // The common success, as recordSuccess would record it (no clock read, no window, no observer,
+      // nobody listening), in a function small enough for the JIT to inline into the caller.
+      this.successfulCalls++;
+      this.consecutive = 0;
+      return;
+    }
+    this.recordSuccess(permit, start);
+  }
+
+  private recordSuccess(permit: number, start: number): void {
+    const mode = this.mode;
+    if (mode === DISABLED && permit === this.generation) return;
+    let now = 0;
+    let slow = false;
+    if (this.readsEnd) {
+      now = this.clock.now();
+      slow = this.isSlow(now - start);
+    }
+    this.successfulCalls++;
+    if (slow) this.slowCalls++;
+    if (this.durationObservers.length !== 0) this.observeDuration(now - start, false);
+    if (permit === this.generation) {
+      if (mode === CLOSED || mode === METRICS_ONLY) {
+        this.consecutive = 0;
+        const w = this.window;
+        if (w !== undefined) {
+          w.record(now, false, slow);
+          // A success can still trip: it may bring the window up to minimumCalls, or expiry may have
+          // dropped older successes (`>=` is judged after every recorded call).
+          if (mode === CLOSED) this.checkRates(now, undefined);
+        }
+      } else if (mode === HALF_OPEN) {
+        this.probesInFlight--;
+        if (slow && this.options.slowCallRateThreshold !== undefined) {
+          const reason = `half-open probe was slow (${now - start} ms > ${this.options.slowCallDurationMs} ms)`;
+          this.open(now, reason, undefined);
+        } else {
+          // With a reachable store the fleet counts successes and closes everywhere at once.
+          const fleetJudges = this.fleet !== undefined && this.fleet.probeSucceeded();
+          if (++this.probeSuccesses >= this.options.successThreshold && !fleetJudges) {
+            this.transition(CLOSED, `${this.probeSuccesses} successful probe(s)`, now || this.clock.now());
+          }
+        }
+      }
+    }
+    if (this.callHub.active || (this.sinks !== undefined && this.sinks.calls.active)) {
+      this.publish({
+        type: 'success',
+        name: this.name,
+        at: this.clock.now(),
+        durationMs: this.duration(start, now),
+      });
+    }
+  }
+
+  protected onFailure(permit: number, start: number, error: unknown, timedOut = false): void {
+    const mode = this.mode;
+    if (mode === DISABLED && permit === this.generation) return;
+    const now = this.clock.now();
+    const slow = this.readsStart && this.isSlow(now - start);
+    this.failedCalls++;
+    if (slow) this.slowCalls++;
+    if (timedOut) this.occasional().timeouts++;
+    if (this.durationObservers.length !== 0) this.observeDuration(now - start, true);
+    // The failure is told before the transition it causes, so event streams read cause then effect.
+    this.note(timedOut ? 'timeout' : 'failure', error, this.duration(start, now));
+    if (permit !== this.generation) return;
+    if (mode === CLOSED || mode === METRICS_ONLY) {
+      this.consecutive++;
+      this.window?.record(now, true, slow);
+      if (mode === CLOSED) {
+        if (this.consecutive >= this.options.failureThreshold) {
+          this.open(
+            now,
+            `${this.consecutive} consecutive failures >= ${this.options.failureThreshold}`,
+            error,
+          );
+        } else if (this.window !== undefined) {
+          this.checkRates(now, error);
+        }
+      }
+    } else if (mode === HALF_OPEN) {
+      this.probesInFlight--;
+      this.open(now, timedOut ? 'half-open probe timed out' : 'half-open probe failed', error);
+    }
+  }
+
+  protected onTimeout(permit: number, start: number, error: CallTimeoutError): void {
+    this.onFailure(permit, start, error, true);
+  }
+
+  /** An error the classifier said is not a failure: passes through, touches neither window nor counts. */
+  protected onIgnored(permit: number, error: unknown): void {
+    if (this.mode === DISABLED && permit === this.generation) return;
+    this.occasional().ignored++;
+    if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
+    this.note('ignored', error, undefined);
+  }
+
+  /** A call its caller abandoned (unsubscribed, aborted): records nothing, gives a probe permit back. */
+  protected onCancel(permit: number): void {
+    if (this.mode === DISABLED && permit === this.generation) return;
+    this.occasional().cancelled++;
+    if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
+  }
+
+  /** Undoes `acquire()` for a call that will be re-run through another path (counts nothing). */
+  protected giveBack(permit: number): void {
+    if (this.mode === DISABLED && permit === this.generation) return;
+    this.totalCalls--;
+    if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
+  }
+
+  private releaseProbe(): void {
+    this.probesInFlight--;
+    if (this.fleet !== undefined) this.fleet.probeReleased();
+  }
+
+  /** Only called while timing is on (`readsStart`/`readsEnd`): without a slow-call limit no call is slow. */
+  private isSlow(ms: number): boolean {
+    const limit = this.options.slowCallDurationMs;
+    return limit !== undefined && ms > limit;
+  }
+
+  private duration(start: number, now: number): number | undefined {
+    return this.readsStart ? now - start : undefined;
+  }
+
+  /**
+   * `now`: the call's end time when it was read (readsEnd), else a placeholder: read the clock to trip.
+   * `cause`: the failure being recorded, if any (its Retry-After may lengthen the opening).
+   */
+  private checkRates(now: number, cause: unknown): void {
+    const w = this.window as SlidingWindow;
+    // With a shared store the window is the fleet's: the other instances' totals as of the last flush.
+    const fleet = this.fleet;
+    const total = fleet === undefined ? w.total : w.total + fleet.total;
+    if (total < this.options.minimumCalls) return;
+    const reason =
+      fleet === undefined
+        ? rateTripReason(this.options, total, w.failures, w.slow, false)
+        : rateTripReason(
+            this.options,
+            total,
+            w.failures + fleet.failures,
+            w.slow + fleet.slow,
+            fleet.total !== 0,
+          );
+    if (reason !== undefined) this.open(this.readsEnd ? now : this.clock.now(), reason, cause);
+  }
+
+  // ---------------------------------------------------------------- transitions
+
+  /** `cause`: the failure that opens the circuit; a downstream's Retry-After on it sets a minimum duration. */
+  private open(now: number, reason: string, cause: unknown): void {
+    this.openAttempt++;
+    this.occasional().opened++;
+    this.openedAt = now;
+    this.openDurationMs = openDuration(this, this.options, this.openAttempt, this.random);
+    const hint =
+      cause instanceof ResultFailureError && cause.retryAfterMs !== undefined ? cause.retryAfterMs : 0;
+    if (hint > this.openDurationMs && Number.isFinite(hint)) {
+      this.openDurationMs = hint;
+      reason += ` (the downstream asked to retry after ${hint} ms)`;
+    }
+    this.transition(OPEN, reason, now);
+  }
+
+  protected transition(to: number, reason: string, now: number, source: TransitionSource = 'local'): void {
+    const from = this.mode;
+    this.mode = to;
+    this.generation++;
+    this.lastTransitionAt = now;
+    this.probesInFlight = 0;
+    this.probeSuccesses = 0;
+    if (this.fleet !== undefined) this.fleet.clearWindow();
+    if (to === CLOSED) {
+      this.consecutive = 0;
+      this.openAttempt = 0;
+      this.window?.clear();
+    }
+    const event: BreakerEvent = {
+      type: 'state_change',
+      name: this.name,
+      at: now,
+      from: STATES[from],
+      to: STATES[to],
+      reason,
+    };
+    if (to === OPEN) event.retryAfterMs = Math.max(0, this.openedAt + this.openDurationMs - now);
+    this.announce(event);
+    const fleet = this.fleet;
+    if (fleet !== undefined && source !== 'fleet') fleet.transitioned(source, reason);
+  }
+}

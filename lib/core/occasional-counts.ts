@@ -1,0 +1,12 @@
+/**
+ * Cumulative counters that most breakers never move off zero (ignored errors, cancellations, timeouts,
+ * fallbacks served, openings). They live in a separate object created by the first of them, so a
+ * healthy breaker does not carry five zero fields; the counters every call touches stay on the breaker.
+ */
+export class OccasionalCounts {
+  ignored = 0;
+  cancelled = 0;
+  timeouts = 0;
+  fallbacks = 0;
+  opened = 0;
+}

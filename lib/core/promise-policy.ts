@@ -1,0 +1,92 @@
+import type { Breaker } from './breaker';
+import type { AnyFn, Call } from './call-invocation';
+import { settleError, settleRejection, settleValue } from './call-outcome';
+import { fallbackOrThrow, type CallPolicy } from './call-policy';
+import { callerSignal } from './call-signal';
+import { isRetryable } from './error-classification';
+import { attemptPromise } from './promise-attempt';
+import { successHandler, trackPromise } from './promise-settlement';
+import { retryDelay } from './retry-delay';
+import { isPromiseLike } from './rx';
+import { sleep } from './sleep';
+
+/**
+ * The policies around Promise attempts, outermost first: fallback → retry. A success is stored for
+ * last-known-good. `first`: the first attempt, when the caller has already started it.
+ */
+export async function promiseWithPolicy(
+  breaker: Breaker,
+  fn: AnyFn,
+  thisArg: unknown,
+  args: unknown[],
+  policy: CallPolicy,
+  first?: Promise<unknown>,
+): Promise<unknown> {
+  const retry = breaker.options.retry;
+  let error: unknown;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const value = await (attempt === 1 && first !== undefined
+        ? first
+        : attemptPromise(breaker, fn, thisArg, args, true));
+      policy.lastKnownGood?.store(args, value);
+      return value;
+    } catch (e) {
+      error = e;
+    }
+    // The caller gave up: neither another attempt nor a fallback is of use to it.
+    if (callerSignal(args)?.aborted === true) throw error;
+    if (retry === undefined || attempt >= retry.maxAttempts || !isRetryable(breaker.options, error)) break;
+    const delay = retryDelay(retry.backoff, attempt, breaker.random);
+    // When the circuit stays open past the backoff, the next attempt is refused at once: don't wait for it.
+    if (breaker.rejectsFor(delay)) continue;
+    // An abort (caller signal or disposal) ends the call with the abort's reason: no fallback for it.
+    await sleep(breaker.clock, delay, breaker.waitSignal(args));
+  }
+  return fallbackOrThrow(breaker, args, error, thisArg, policy);
+}
+
+/**
+ * promiseWithPolicy for a call whose first attempt already holds a CLOSED permit (untimed, no bulkhead).
+ * A success needs nothing from retry or a fallback, so it settles through the breaker's cached handler:
+ * no async frame and no extra promise per call. Only a failure (or a value to judge or cache) enters
+ * promiseWithPolicy, as its already-started attempt.
+ */
+export function promiseWithPolicyClosed(
+  breaker: Breaker,
+  permit: number,
+  fn: AnyFn,
+  thisArg: unknown,
+  args: unknown[],
+  policy: CallPolicy,
+): Promise<unknown> {
+  let result: unknown;
+  try {
+    result = (fn as Call).apply(thisArg, args);
+  } catch (error) {
+    settleError(breaker, permit, 0, error);
+    return promiseWithPolicy(breaker, fn, thisArg, args, policy, Promise.reject(error));
+  }
+  if (
+    isPromiseLike(result) &&
+    policy.lastKnownGood === undefined &&
+    breaker.options.isResultFailure === undefined
+  ) {
+    return Promise.resolve(result).then(successHandler(breaker, permit), (error: unknown) => {
+      settleRejection(breaker, permit, 0, error, callerSignal(args));
+      return promiseWithPolicy(breaker, fn, thisArg, args, policy, Promise.reject(error));
+    });
+  }
+  // invokePromise's ending for a strict attempt.
+  let first: Promise<unknown>;
+  if (isPromiseLike(result))
+    first = trackPromise(breaker, permit, 0, result, true, false, callerSignal(args));
+  else {
+    try {
+      first = Promise.resolve(settleValue(breaker, permit, 0, result, true));
+    } catch (error) {
+      first = Promise.reject(error);
+    }
+  }
+  return promiseWithPolicy(breaker, fn, thisArg, args, policy, first);
+}
