@@ -128,7 +128,9 @@ describe('dashboard of the sample shop in Chromium', () => {
     );
   });
 
-  it('looks right: saves the screenshot (test-artifacts/dashboard.png, docs/dashboard.png)', async () => {
+  // The README's picture (docs/dashboard.png) is refreshed only on request (UPDATE_DOCS_SCREENSHOT=1), so a
+  // test run never leaves the committed file modified.
+  it('looks right: saves the screenshot (test-artifacts/dashboard.png)', async () => {
     // Failures of the flaky inventory API give the sparklines something to show.
     expect(await post('/chaos/inventory/flaky')).toBe(200);
     const inventoryPoints = () =>
@@ -177,7 +179,7 @@ describe('dashboard of the sample shop in Chromium', () => {
     await page.setViewportSize({ width: 1000, height: 720 });
     await screenshot(page, [
       join(ROOT, 'test-artifacts', 'dashboard.png'),
-      join(ROOT, 'docs', 'dashboard.png'),
+      ...(process.env.UPDATE_DOCS_SCREENSHOT === '1' ? [join(ROOT, 'docs', 'dashboard.png')] : []),
     ]);
     expect(problems).toEqual({ errors: [], dialogs: [] });
   });
