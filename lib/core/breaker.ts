@@ -2,19 +2,18 @@ import { setMaxListeners } from 'node:events';
 import type { Observable } from 'rxjs';
 import { Bulkhead } from './bulkhead';
 import type { AnyFn } from './call-invocation';
-import { settleError, settleValue } from './call-outcome';
+import { settledPromise, settleError } from './call-outcome';
 import { createCallPolicy, type CallPolicy } from './call-policy';
 import { discoverShape, type Shape, type ShapeMemory } from './call-shape';
 import { callerSignal } from './call-signal';
 import { systemClock, type Clock } from './clock';
-import { isRecordedError } from './error-classification';
 import type { CallTimeoutError, CircuitOpenError } from './errors';
 import type { LastKnownGood } from './last-known-good';
 import { observableWithPolicy } from './observable-pipeline';
 import { resolveOptions, type ResolvedOptions } from './options';
 import { attemptPromise, invokePromise } from './promise-attempt';
 import { promiseWithPolicy, promiseWithPolicyClosed } from './promise-policy';
-import { buildFastHandlers, trackPromise } from './promise-settlement';
+import { buildFastHandlers } from './promise-settlement';
 import { isPromiseLike } from './rx';
 import { BreakerStateMachine, REJECTED } from './state-machine';
 import { callSync } from './sync-call';
@@ -193,11 +192,6 @@ export class Breaker extends BreakerStateMachine {
     this.bulkhead?.rejectAll(error);
   }
 
-  /** The classification: ignoreErrors wins over recordErrors; recordErrors (when set) limits; isFailure decides last. */
-  isRecorded(error: unknown): boolean {
-    return isRecordedError(this.options, error);
-  }
-
   /** @internal Set when `acquire()` refused only because the fleet must admit the probe (`fleetProbe()`). */
   get awaitsFleet(): boolean {
     return this.askFleet;
@@ -285,19 +279,14 @@ export class Breaker extends BreakerStateMachine {
     return observableWithPolicy(this, fn, thisArg, args, source, policy);
   }
 
-  /** invokePromise's ending for an untimed, non-strict call without bulkhead slot. */
+  /** invokePromise's ending for executePromise's fast path (CLOSED, untimed, non-strict, no bulkhead). */
   private settleUntimed(permit: number, result: unknown): Promise<unknown> {
     if (isPromiseLike(result)) {
       // trackPromise's fast branch, written out so that this stays small enough to inline.
-      if (!this.fastEligible) return trackPromise(this, permit, 0, result, false, false);
       if (permit !== this.fastPermit) buildFastHandlers(this, permit);
       return Promise.resolve(result).then(this.fastOk, this.fastErr);
     }
-    try {
-      return Promise.resolve(settleValue(this, permit, 0, result, false));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settledPromise(this, permit, 0, result, false);
   }
 }
 

@@ -24,6 +24,21 @@ export function settleValue(
   return value;
 }
 
+/** settleValue for a call that returned a plain value where a Promise is due: its outcome, as a Promise. */
+export function settledPromise(
+  breaker: Breaker,
+  permit: number,
+  start: number,
+  value: unknown,
+  strict: boolean,
+): Promise<unknown> {
+  try {
+    return Promise.resolve(settleValue(breaker, permit, start, value, strict));
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /**
  * Judges a value by isResultFailure and records it when it failed (a throwing predicate is that call's
  * failure, rethrown); returns true when it was recorded as a failure. Without the option, records nothing.

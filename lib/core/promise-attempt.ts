@@ -1,6 +1,6 @@
 import type { Breaker } from './breaker';
 import { callWithSignal, type AnyFn, type Call } from './call-invocation';
-import { settleError, settleRejection, settleValue } from './call-outcome';
+import { settledPromise, settleError, settleRejection, settleValue } from './call-outcome';
 import { callerSignal } from './call-signal';
 import { BulkheadFullError, CallTimeoutError } from './errors';
 import { isPromiseLike } from './rx';
@@ -88,11 +88,7 @@ export function invokePromise(
   }
   if (!isPromiseLike(result)) {
     if (slot) breaker.bulkhead?.leave();
-    try {
-      return Promise.resolve(settleValue(breaker, permit, start, result, strict));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return settledPromise(breaker, permit, start, result, strict);
   }
   return controller === undefined
     ? trackPromise(breaker, permit, start, result, strict, slot, callerSignal(args))

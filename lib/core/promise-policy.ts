@@ -1,6 +1,6 @@
 import type { Breaker } from './breaker';
 import type { AnyFn, Call } from './call-invocation';
-import { settleError, settleRejection, settleValue } from './call-outcome';
+import { settledPromise, settleError, settleRejection } from './call-outcome';
 import { fallbackOrThrow, type CallPolicy } from './call-policy';
 import { callerSignal } from './call-signal';
 import { isRetryable } from './error-classification';
@@ -78,15 +78,8 @@ export function promiseWithPolicyClosed(
     });
   }
   // invokePromise's ending for a strict attempt.
-  let first: Promise<unknown>;
-  if (isPromiseLike(result))
-    first = trackPromise(breaker, permit, 0, result, true, false, callerSignal(args));
-  else {
-    try {
-      first = Promise.resolve(settleValue(breaker, permit, 0, result, true));
-    } catch (error) {
-      first = Promise.reject(error);
-    }
-  }
+  const first = isPromiseLike(result)
+    ? trackPromise(breaker, permit, 0, result, true, false, callerSignal(args))
+    : settledPromise(breaker, permit, 0, result, true);
   return promiseWithPolicy(breaker, fn, thisArg, args, policy, first);
 }
