@@ -16,17 +16,14 @@ export interface CircuitBreakerModuleExtras {
  * under `CIRCUIT_BREAKER_OPTIONS`. `http` is not an extra at run time (it stays in forRoot's options); it
  * is typed here so that forRootAsync accepts it beside the factory.
  */
-export const {
-  ConfigurableModuleClass: ConfigurableCircuitBreakerModule,
-  OPTIONS_TYPE: CIRCUIT_BREAKER_OPTIONS_TYPE,
-  ASYNC_OPTIONS_TYPE: CIRCUIT_BREAKER_ASYNC_OPTIONS_TYPE,
-} = new ConfigurableModuleBuilder<CircuitBreakerModuleOptions>({
-  optionsInjectionToken: CIRCUIT_BREAKER_OPTIONS,
-})
-  .setClassMethodName('forRoot')
-  .setFactoryMethodName('createCircuitBreakerOptions')
-  .setExtras<CircuitBreakerModuleExtras>({ isGlobal: false }, (definition, extras) => ({
-    ...definition,
-    global: extras.isGlobal === true,
-  }))
-  .build();
+export const { ConfigurableModuleClass: ConfigurableCircuitBreakerModule } =
+  new ConfigurableModuleBuilder<CircuitBreakerModuleOptions>({
+    optionsInjectionToken: CIRCUIT_BREAKER_OPTIONS,
+  })
+    .setClassMethodName('forRoot')
+    .setFactoryMethodName('createCircuitBreakerOptions')
+    .setExtras<CircuitBreakerModuleExtras>({ isGlobal: false }, (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal === true,
+    }))
+    .build();

@@ -3,7 +3,6 @@ import {
   Get,
   Header,
   Inject,
-  NotFoundException,
   Param,
   Sse,
   StreamableFile,
@@ -12,10 +11,10 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { describeValue } from '../core/options';
 import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
 import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
 import { CircuitBreakerObservability } from './circuit-breaker-observability.service';
+import { breakerOr404 } from './circuit-breakers.controller';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './dashboard-page';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus-format';
 import { toWireEvent, type WireBreakerEvent } from './sse-events';
@@ -65,10 +64,7 @@ export function createObservabilityController(http: ResolvedHttpOptions): Type<u
     /** The breaker's recent notable events, oldest first; 404 for a name the registry does not hold. */
     @Get(':name/events')
     recentEvents(@Param('name') name: string): WireBreakerEvent[] {
-      const breaker = this.registry.find(name);
-      if (breaker === undefined)
-        throw new NotFoundException(`no circuit breaker named ${describeValue(name)}`);
-      return breaker.recentEvents().map(toWireEvent);
+      return breakerOr404(this.registry, name).recentEvents().map(toWireEvent);
     }
   }
   return CircuitBreakerObservabilityController;

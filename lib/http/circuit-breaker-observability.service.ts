@@ -9,6 +9,7 @@ import {
 import { EMPTY, ReplaySubject, type Observable } from 'rxjs';
 import { BreakerConfigError } from '../core/errors';
 import { describeValue } from '../core/options';
+import { failModuleOption as fail } from '../nest/circuit-breaker-options';
 import { CIRCUIT_BREAKER_OPTIONS } from '../nest/circuit-breaker.constants';
 import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
 import type { CircuitBreakerModuleOptions } from '../nest/interfaces/circuit-breaker-module-options.interface';
@@ -117,10 +118,6 @@ export class CircuitBreakerObservability implements OnApplicationBootstrap, OnMo
     this.unregisterProm?.();
     this.collector.dispose();
   }
-}
-
-function fail(message: string): never {
-  throw new BreakerConfigError(`CircuitBreakerModule: ${message}`);
 }
 
 function checkKeys<T extends object>(option: string, value: T | undefined, known: string[]): T | undefined {

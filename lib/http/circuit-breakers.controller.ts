@@ -15,8 +15,8 @@ import type { BreakerSnapshot } from '../core/types';
 import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
 import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
 
-/** Looks a breaker up without ever creating one: a route must not grow the registry. */
-function existing(registry: CircuitBreakerRegistry, name: string): Breaker {
+/** Looks a breaker up without ever creating one (a route must not grow the registry); 404 when absent. */
+export function breakerOr404(registry: CircuitBreakerRegistry, name: string): Breaker {
   const breaker = registry.find(name);
   if (breaker === undefined) throw new NotFoundException(`no circuit breaker named ${describeValue(name)}`);
   return breaker;
@@ -41,7 +41,7 @@ export function createCircuitBreakersController(http: ResolvedHttpOptions): Type
     /** One breaker's snapshot; 404 for a name the registry does not hold. */
     @Get(':name')
     one(@Param('name') name: string): BreakerSnapshot {
-      return existing(this.registry, name).snapshot();
+      return breakerOr404(this.registry, name).snapshot();
     }
   }
   return CircuitBreakersController;
@@ -57,24 +57,24 @@ export function createCircuitBreakersControlController(http: ResolvedHttpOptions
     @Post(':name/force-open')
     @HttpCode(200)
     forceOpen(@Param('name') name: string): BreakerSnapshot {
-      const breaker = existing(this.registry, name);
-      breaker.forceOpen();
-      return breaker.snapshot();
+      return this.apply(name, 'forceOpen');
     }
 
     @Post(':name/disable')
     @HttpCode(200)
     disable(@Param('name') name: string): BreakerSnapshot {
-      const breaker = existing(this.registry, name);
-      breaker.disable();
-      return breaker.snapshot();
+      return this.apply(name, 'disable');
     }
 
     @Post(':name/reset')
     @HttpCode(200)
     reset(@Param('name') name: string): BreakerSnapshot {
-      const breaker = existing(this.registry, name);
-      breaker.reset();
+      return this.apply(name, 'reset');
+    }
+
+    private apply(name: string, action: 'forceOpen' | 'disable' | 'reset'): BreakerSnapshot {
+      const breaker = breakerOr404(this.registry, name);
+      breaker[action]();
       return breaker.snapshot();
     }
   }

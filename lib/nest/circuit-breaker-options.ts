@@ -33,14 +33,26 @@ export interface ResolvedHttpOptions {
 
 const PREFIX = 'CircuitBreakerModule';
 
+/** Throws the `BreakerConfigError` of a bad module option (also used for `metrics` and `events`). */
 function fail(message: string): never {
   throw new BreakerConfigError(`${PREFIX}: ${message}`);
 }
 
-function checkBoolean(options: Record<string, unknown>, key: string): void {
-  const value = options[key];
+export { fail as failModuleOption };
+
+function checkBoolean(path: string, value: unknown): void {
   if (value !== undefined && typeof value !== 'boolean')
-    fail(`${key} must be true or false, got ${describeValue(value)}`);
+    fail(`${path} must be true or false, got ${describeValue(value)}`);
+}
+
+/** Rejects keys outside `known`, suggesting the likely one; `prefix` is the keys' path (`''`, `'http.'`). */
+function checkKnownKeys(options: object, known: readonly string[], prefix: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      const hint = suggest(key, known);
+      fail(`unknown option "${prefix}${key}"${hint ? ` (did you mean "${prefix}${hint}"?)` : ''}`);
+    }
+  }
 }
 
 /**
@@ -52,15 +64,10 @@ export function validateModuleOptions(options: unknown): CircuitBreakerModuleOpt
   if (options === null || typeof options !== 'object' || Array.isArray(options))
     fail(`options must be an object, got ${describeValue(options)}`);
   const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!MODULE_OPTION_KEYS.includes(key)) {
-      const hint = suggest(key, MODULE_OPTION_KEYS);
-      fail(`unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
-    }
-  }
-  checkBoolean(o, 'isGlobal');
-  checkBoolean(o, 'strict');
-  checkBoolean(o, 'mapOpenToHttp');
+  checkKnownKeys(o, MODULE_OPTION_KEYS, '');
+  checkBoolean('isGlobal', o.isGlobal);
+  checkBoolean('strict', o.strict);
+  checkBoolean('mapOpenToHttp', o.mapOpenToHttp);
   resolveHttpOptions(o.http);
   checkStore(o.store);
   return o as CircuitBreakerModuleOptions;
@@ -74,6 +81,8 @@ function checkStore(store: unknown): void {
   );
 }
 
+const HTTP_OPTION_KEYS = ['path', 'guards', 'control'];
+
 const PATH_PATTERN = /^[A-Za-z0-9._~!$&'()+,;=@%-]+(\/[A-Za-z0-9._~!$&'()+,;=@%-]+)*$/;
 
 /** Validates `http` and fills in the defaults; `false` when nothing is mounted. */
@@ -83,13 +92,7 @@ export function resolveHttpOptions(http: unknown): ResolvedHttpOptions | false {
   if (http === null || typeof http !== 'object' || Array.isArray(http))
     fail(`http must be false or an object { path?, guards?, control? }, got ${describeValue(http)}`);
   const h = http as CircuitBreakerHttpOptions & Record<string, unknown>;
-  const known = ['path', 'guards', 'control'];
-  for (const key of Object.keys(h)) {
-    if (!known.includes(key)) {
-      const hint = suggest(key, known);
-      fail(`unknown option "http.${key}"${hint ? ` (did you mean "http.${hint}"?)` : ''}`);
-    }
-  }
+  checkKnownKeys(h, HTTP_OPTION_KEYS, 'http.');
   let path = DEFAULT_HTTP_PATH;
   if (h.path !== undefined) {
     if (typeof h.path !== 'string') fail(`http.path must be a string, got ${describeValue(h.path)}`);
@@ -114,8 +117,7 @@ export function resolveHttpOptions(http: unknown): ResolvedHttpOptions | false {
         `http.guards[${i}] must be a guard class or an object with canActivate(), got ${describeValue(guard)}`,
       );
   });
-  if (h.control !== undefined && typeof h.control !== 'boolean')
-    fail(`http.control must be true or false, got ${describeValue(h.control)}`);
+  checkBoolean('http.control', h.control);
   return { path, guards: [...guards], control: h.control === true };
 }
 

@@ -62,9 +62,10 @@ export class CircuitBreakerExplorer implements InstanceBinder, OnModuleInit, OnA
       const dynamic = wrapper.isTransient || !wrapper.isDependencyTreeStatic();
       if (dynamic) {
         const prototype = classPrototype(wrapper);
-        if (prototype !== undefined && methodsOf(prototype).length > 0) {
+        const specs = prototype === undefined ? [] : methodsOf(prototype);
+        if (prototype !== undefined && specs.length > 0) {
           // A fallback method must be on the prototype: there is no instance to look at yet.
-          this.check(methodsOf(prototype), prototype, true);
+          this.check(specs, prototype, true);
           this.dynamicPrototypes.add(prototype);
         }
       }

@@ -45,15 +45,20 @@ export class CircuitBreakerInterceptor implements NestInterceptor {
     if (spec === undefined && !this.mapOpen) return next.handle();
     const response: unknown = context.switchToHttp().getResponse();
     const adapter = this.adapterHost.httpAdapter;
-    const stamp = (): void => {
-      if (spec === undefined || adapter.isHeadersSent(response)) return;
-      const breaker = this.registry.find(spec.name);
-      if (breaker !== undefined) adapter.setHeader(response, CIRCUIT_BREAKER_STATE_HEADER, breaker.state);
-    };
-    return next.handle().pipe(
-      tap({ next: stamp }),
+    // Only a route whose handler has a breaker gets the state header (and the operator that sets it).
+    const stamp =
+      spec === undefined
+        ? undefined
+        : (): void => {
+            if (adapter.isHeadersSent(response)) return;
+            const breaker = this.registry.find(spec.name);
+            if (breaker !== undefined)
+              adapter.setHeader(response, CIRCUIT_BREAKER_STATE_HEADER, breaker.state);
+          };
+    const handled = stamp === undefined ? next.handle() : next.handle().pipe(tap({ next: stamp }));
+    return handled.pipe(
       catchError((error: unknown) => {
-        stamp();
+        stamp?.();
         if (this.mapOpen && error instanceof CircuitOpenError) {
           setRetryAfter(adapter, response, error);
           return throwError(() => new CircuitOpenHttpException(error));

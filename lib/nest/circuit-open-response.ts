@@ -25,7 +25,7 @@ export function circuitOpenBody(error: CircuitOpenError): CircuitOpenBody {
  * `Retry-After` in whole seconds, rounded up: when the next probe is allowed (at least 1), 1 while the
  * half-open probes are taken, none for a circuit forced open (no time is known).
  */
-export function retryAfterSeconds(error: CircuitOpenError): number | undefined {
+function retryAfterSeconds(error: CircuitOpenError): number | undefined {
   if (error.state === CircuitState.FORCED_OPEN) return undefined;
   return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
 }

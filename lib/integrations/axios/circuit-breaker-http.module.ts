@@ -1,7 +1,5 @@
 import { HttpModule, type HttpModuleOptions } from '@nestjs/axios';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { BreakerConfigError } from '../../core/errors';
-import { describeValue } from '../../core/options';
 import { resolveHttpRules } from '../fetch/http-rules';
 import type { ProtectAxiosOptions } from './protect-axios';
 import { protectionProvider } from './protect-http-service';
@@ -30,12 +28,8 @@ export interface CircuitBreakerHttpModuleOptions extends ProtectAxiosOptions {
 @Module({})
 export class CircuitBreakerHttpModule {
   static register(options: CircuitBreakerHttpModuleOptions = {}): DynamicModule {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-      throw new BreakerConfigError(
-        `CircuitBreakerHttpModule.register: options must be an object, got ${describeValue(options)}`,
-      );
-    }
     const owner = 'CircuitBreakerHttpModule.register';
+    // Also rejects a non-object `options` (same message), before it is destructured below.
     resolveHttpRules(owner, options, ['http', 'isGlobal']);
     const { http, isGlobal, ...rules } = options;
     return {

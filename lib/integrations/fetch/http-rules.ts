@@ -29,11 +29,11 @@ export interface HttpRules<R extends unknown[]> {
 const KNOWN = ['name', 'isFailureStatus', 'retryAfter'];
 
 /** The default name rule: one breaker per origin (scheme, host and port). */
-export function originOf(url: URL): string {
+function originOf(url: URL): string {
   return url.origin;
 }
 
-export function defaultIsFailureStatus(status: number): boolean {
+function defaultIsFailureStatus(status: number): boolean {
   return status >= 500;
 }
 
@@ -57,7 +57,7 @@ export function resolveHttpRules<R extends unknown[]>(
       );
     }
   }
-  const name = options.name ?? ((url: URL, ..._request: R) => originOf(url));
+  const name = options.name ?? originOf;
   if (typeof name !== 'function') {
     throw new BreakerConfigError(
       `${owner}: name must be a function (url) => string, got ${describeValue(name)}`,

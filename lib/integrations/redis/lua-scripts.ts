@@ -55,7 +55,7 @@ end
  * A conditional write whose expected version is not the current one is refused (code 0): the caller
  * decided on a stale view and adopts the record it gets back instead.
  */
-export const TRANSITION = `${COMMON}
+const TRANSITION = `${COMMON}
 local ms, us = clock()
 local cur = load(KEYS[1])
 if ARGV[1] ~= '-1' and cur and fmt(cur.v) ~= ARGV[1] then return reply(0, cur, ms) end
@@ -70,7 +70,7 @@ return reply(1, rec, ms)
  * an instance that dies holding one cannot block the half-open state forever.
  * Code 1 granted, 0 refused (the record says why), -1 no record (the fleet knows nothing: decide locally).
  */
-export const PROBE = `${COMMON}
+const PROBE = `${COMMON}
 local ms, us = clock()
 local rec = load(KEYS[1])
 if not rec then return reply(-1, nil, ms) end
@@ -94,7 +94,7 @@ return reply(1, rec, ms)
  * under, successThreshold, ttlMs, channel, tag, instance id.
  * Code 1 when this success closed the circuit for the fleet.
  */
-export const PROBE_SUCCESS = `${COMMON}
+const PROBE_SUCCESS = `${COMMON}
 local ms, us = clock()
 redis.call('ZREM', KEYS[3], ARGV[1])
 local rec = load(KEYS[1])
@@ -117,7 +117,7 @@ return reply(1, closed, ms, 0, 0, 0, why)
  * (code 2). Otherwise code 1 and the OTHER instances' totals, which the caller adds to its own window.
  * Counts of a caller whose view is stale (another version) are not taken: they belong to an older state.
  */
-export const FLUSH = `${COMMON}
+const FLUSH = `${COMMON}
 local ms, us = clock()
 local rec = load(KEYS[1])
 local total = tonumber(ARGV[3])
