@@ -1,4 +1,5 @@
 'use strict';
+const fs = require('node:fs');
 const path = require('node:path');
 const { NEVER } = require('rxjs');
 const { timed, expect } = require('../harness/timed');
@@ -11,10 +12,16 @@ const SCRAPE_LIMIT_MS = 50;
 
 const one = async () => 1;
 
-/** The built lib/http next to the core being measured (dist/http, or next to --ours). */
-function http(ctx, file) {
+/**
+ * The built lib/http next to the core being measured (dist/http, or next to --ours). `files` lists the
+ * module's path in this layout first, then its path in older builds (lib/http was reorganised), so that a
+ * build from before the move can still be measured.
+ */
+function http(ctx, ...files) {
   const dir = ctx.ours === undefined ? path.join(ROOT, 'dist', 'http') : path.resolve(ctx.ours, '..', 'http');
-  return require(path.join(dir, file));
+  const found = files.map((file) => path.join(dir, file)).find((file) => fs.existsSync(file));
+  if (found === undefined) throw new Error(`none of ${files.join(', ')} in ${dir}`);
+  return require(found);
 }
 
 /**
@@ -23,8 +30,8 @@ function http(ctx, file) {
  */
 function moduleLikeRegistry(ctx, { collector, dashboard, everyEvent }) {
   const registry = new ctx.libs.ours.BreakerRegistry({ breakers: { payment: {} } });
-  const { BreakerMetricsCollector } = http(ctx, 'prometheus-collector.js');
-  const { breakerEventStream } = http(ctx, 'sse-events.js');
+  const { BreakerMetricsCollector } = http(ctx, 'prometheus/collector.js', 'prometheus-collector.js');
+  const { breakerEventStream } = http(ctx, 'event-stream.js', 'sse-events.js');
   const metrics = collector ? new BreakerMetricsCollector(registry).start() : undefined;
   // A scrape switches call timing on for the histogram (until then the collector costs nothing per call).
   if (collector === 'scraped') metrics.collect();
@@ -76,7 +83,7 @@ function perCallCase(id, label, options) {
 
 /** Median ms to render /metrics for SCRAPE_BREAKERS breakers that have seen traffic and transitions. */
 async function scrapeCheck(ctx, log) {
-  const { BreakerMetricsCollector } = http(ctx, 'prometheus-collector.js');
+  const { BreakerMetricsCollector } = http(ctx, 'prometheus/collector.js', 'prometheus-collector.js');
   const registry = new ctx.libs.ours.BreakerRegistry({ defaults: { failureThreshold: 3 } });
   const collector = new BreakerMetricsCollector(registry).start();
   const boom = new Error('down');

@@ -1,8 +1,8 @@
 import parsePrometheusTextFormat, { type ParsedFamily } from 'parse-prometheus-text-format';
 import { Registry } from 'prom-client';
 import { BreakerConfigError, BreakerRegistry, CircuitState, ManualClock } from '../../lib/core';
-import { BreakerMetricsCollector } from '../../lib/http/prometheus-collector';
-import { registerWithPromClient } from '../../lib/http/prometheus-client-bridge';
+import { BreakerMetricsCollector } from '../../lib/http/prometheus/collector';
+import { registerWithPromClient } from '../../lib/http/prometheus/client-bridge';
 
 class Boom extends Error {}
 class NotMyFault extends Error {}

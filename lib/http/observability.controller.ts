@@ -13,11 +13,11 @@ import {
 import type { Observable } from 'rxjs';
 import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
 import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
-import { CircuitBreakerObservability } from './circuit-breaker-observability.service';
-import { breakerOr404 } from './circuit-breakers.controller';
-import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './dashboard-page';
-import { PROMETHEUS_CONTENT_TYPE } from './prometheus-format';
-import { toWireEvent, type WireBreakerEvent } from './sse-events';
+import { CircuitBreakerObservability } from './observability.service';
+import { breakerOr404 } from './breaker-lookup';
+import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './dashboard/page';
+import { PROMETHEUS_CONTENT_TYPE } from './prometheus/format';
+import { toWireEvent, type WireBreakerEvent } from './wire-event';
 
 /**
  * `GET /<path>/metrics`, `/events`, `/dashboard` and `/:name/events`, mounted at `http.path` behind

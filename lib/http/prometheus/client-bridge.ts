@@ -1,6 +1,6 @@
-import type { PromRegistryLike } from '../nest/interfaces/circuit-breaker-observability-options.interface';
-import type { BreakerMetricsCollector } from './prometheus-collector';
-import type { MetricFamily, MetricSample, MetricType } from './prometheus-format';
+import type { PromRegistryLike } from '../../nest/interfaces/circuit-breaker-observability-options.interface';
+import type { BreakerMetricsCollector } from './collector';
+import type { MetricFamily, MetricSample, MetricType } from './format';
 
 export type { PromRegistryLike };
 

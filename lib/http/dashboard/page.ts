@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
-import { DASHBOARD_SCRIPT } from './dashboard-script';
-import { DASHBOARD_CSS } from './dashboard-styles';
+import { DASHBOARD_CARDS_SCRIPT } from './cards-script';
+import { DASHBOARD_LIVE_SCRIPT } from './live-script';
+import { DASHBOARD_CSS } from './styles';
+
+/** The dashboard's whole browser script: both halves in one function scope, in strict mode. */
+const DASHBOARD_SCRIPT = `(function () {
+  'use strict';${DASHBOARD_CARDS_SCRIPT}${DASHBOARD_LIVE_SCRIPT}})();
+`;
 
 function sha256(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;

@@ -1,17 +1,17 @@
 import type { Subscription } from 'rxjs';
-import type { Breaker } from '../core/breaker';
-import { CircuitState } from '../core/circuit-state';
-import { BreakerConfigError } from '../core/errors';
-import type { BreakerRegistry } from '../core/registry';
-import type { BreakerEvent, BreakerSnapshot } from '../core/types';
+import type { Breaker } from '../../core/breaker';
+import { CircuitState } from '../../core/circuit-state';
+import { BreakerConfigError } from '../../core/errors';
+import type { BreakerRegistry } from '../../core/registry';
+import type { BreakerEvent, BreakerSnapshot } from '../../core/types';
 import {
   isValidMetricName,
   renderFamilies,
   type MetricFamily,
   type MetricSample,
   type MetricType,
-} from './prometheus-format';
-import { DEFAULT_DURATION_BUCKETS, DurationHistogram, validateBuckets } from './prometheus-histogram';
+} from './format';
+import { DEFAULT_DURATION_BUCKETS, DurationHistogram, validateBuckets } from './histogram';
 
 /** How the breaker metrics are named and measured. */
 export interface BreakerMetricsOptions {

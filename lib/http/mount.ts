@@ -1,10 +1,8 @@
 import type { Type } from '@nestjs/common';
 import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
-import { createObservabilityController } from './circuit-breaker-observability.controller';
-import {
-  createCircuitBreakersControlController,
-  createCircuitBreakersController,
-} from './circuit-breakers.controller';
+import { createBreakersController } from './breakers.controller';
+import { createControlController } from './control.controller';
+import { createObservabilityController } from './observability.controller';
 
 /**
  * The controllers `CircuitBreakerModule` mounts at `http.path`, all behind `http.guards`. Order matters:
@@ -15,7 +13,7 @@ export function createCircuitBreakerControllers(http: ResolvedHttpOptions): Type
   const controllers: Type<unknown>[] = [];
   // Fixed-path controllers go first (observability routes are added here).
   controllers.push(createObservabilityController(http));
-  controllers.push(createCircuitBreakersController(http));
-  if (http.control) controllers.push(createCircuitBreakersControlController(http));
+  controllers.push(createBreakersController(http));
+  if (http.control) controllers.push(createControlController(http));
   return controllers;
 }

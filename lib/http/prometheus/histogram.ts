@@ -1,5 +1,5 @@
-import { BreakerConfigError } from '../core/errors';
-import type { DurationObserver } from '../core/state-machine';
+import { BreakerConfigError } from '../../core/errors';
+import type { DurationObserver } from '../../core/state-machine';
 
 /**
  * Default upper bounds (seconds) of the call duration histogram: from 5 ms to 10 s, the range remote

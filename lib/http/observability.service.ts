@@ -13,13 +13,13 @@ import { failModuleOption as fail } from '../nest/circuit-breaker-options';
 import { CIRCUIT_BREAKER_OPTIONS } from '../nest/circuit-breaker.constants';
 import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
 import type { CircuitBreakerModuleOptions } from '../nest/interfaces/circuit-breaker-module-options.interface';
-import { BreakerMetricsCollector } from './prometheus-collector';
+import { BreakerMetricsCollector } from './prometheus/collector';
 import {
   defaultPromRegistry,
   registerWithPromClient,
   type PromRegistryLike,
-} from './prometheus-client-bridge';
-import { breakerEventStream } from './sse-events';
+} from './prometheus/client-bridge';
+import { breakerEventStream } from './event-stream';
 
 /** Default interval of the comment lines that keep an idle event stream open through proxies. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
