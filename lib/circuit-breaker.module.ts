@@ -2,7 +2,7 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, DiscoveryModule } from '@nestjs/core';
 import { BreakerConfigError } from './core/errors';
 import { describeValue } from './core/options';
-import { createCircuitBreakerControllers } from './http/mount';
+import { createCircuitBreakerControllers, createCircuitBreakerHttpProviders } from './http/mount';
 import { CircuitBreakerObservability } from './http/observability.service';
 import { ConfigurableCircuitBreakerModule } from './circuit-breaker.module-definition';
 import { resolveHttpOptions, type ResolvedHttpOptions } from './nest/circuit-breaker-options';
@@ -103,6 +103,7 @@ function assemble(base: DynamicModule, http: ResolvedHttpOptions | false, mapOpe
   ];
   // Registered only when it will map: with mapping off, open circuits reach the app's own filters untouched.
   if (mapOpen) providers.push({ provide: APP_FILTER, useExisting: CircuitOpenExceptionFilter });
+  if (http !== false) providers.push(...createCircuitBreakerHttpProviders(http));
   return {
     ...base,
     imports: [...(base.imports ?? []), DiscoveryModule],

@@ -38,7 +38,9 @@ export class AppModule {
           isGlobal: true,
           defaults: SHOP_DEFAULTS,
           breakers: shopBreakers(options.breakers),
-          http: { control: true },
+          // A local demo: the control routes are open so the README's curl commands work. A real app passes
+          // http.guards (see the README's Security section) instead of allowUnguardedControl.
+          http: { control: true, allowUnguardedControl: true },
           ...(options.clock === undefined ? {} : { clock: options.clock }),
           ...(options.store === undefined ? {} : { store: options.store }),
         }),

@@ -1,7 +1,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { NEVER } = require('rxjs');
+const { NEVER, interval, share } = require('rxjs');
 const { timed, expect } = require('../harness/timed');
 const { ROOT } = require('../harness/subjects');
 
@@ -37,9 +37,12 @@ function moduleLikeRegistry(ctx, { collector, dashboard, everyEvent }) {
   if (collector === 'scraped') metrics.collect();
   const received = [];
   const subscription = dashboard
-    ? breakerEventStream(registry.stateChanges$, { heartbeatMs: 15_000, until: NEVER }).subscribe((m) =>
-        received.push(m),
-      )
+    ? breakerEventStream(registry.stateChanges$, {
+        heartbeats: interval(15_000).pipe(share()),
+        heartbeatMs: 15_000, // what builds from before the shared heartbeat read instead of `heartbeats`
+        until: NEVER,
+        exposeErrorMessages: false,
+      }).subscribe((m) => received.push(m))
     : everyEvent
       ? registry.events$.subscribe((e) => received.push(e.type))
       : undefined;

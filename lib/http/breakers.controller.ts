@@ -3,6 +3,7 @@ import type { BreakerSnapshot } from '../core/types';
 import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
 import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
 import { breakerOr404 } from './breaker-lookup';
+import { BreakerNamePipe } from './route-inputs';
 
 /**
  * The read-only routes, `GET /<path>` and `GET /<path>/:name`, as a controller class mounted at
@@ -22,7 +23,7 @@ export function createBreakersController(http: ResolvedHttpOptions): Type<unknow
 
     /** One breaker's snapshot; 404 for a name the registry does not hold. */
     @Get(':name')
-    one(@Param('name') name: string): BreakerSnapshot {
+    one(@Param('name', BreakerNamePipe) name: string): BreakerSnapshot {
       return breakerOr404(this.registry, name).snapshot();
     }
   }

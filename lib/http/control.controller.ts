@@ -3,6 +3,7 @@ import type { BreakerSnapshot } from '../core/types';
 import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
 import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
 import { breakerOr404 } from './breaker-lookup';
+import { BreakerNamePipe } from './route-inputs';
 
 /** `POST /<path>/:name/force-open | disable | reset`, mounted only with `http.control: true`. */
 export function createControlController(http: ResolvedHttpOptions): Type<unknown> {
@@ -13,19 +14,19 @@ export function createControlController(http: ResolvedHttpOptions): Type<unknown
 
     @Post(':name/force-open')
     @HttpCode(200)
-    forceOpen(@Param('name') name: string): BreakerSnapshot {
+    forceOpen(@Param('name', BreakerNamePipe) name: string): BreakerSnapshot {
       return this.apply(name, 'forceOpen');
     }
 
     @Post(':name/disable')
     @HttpCode(200)
-    disable(@Param('name') name: string): BreakerSnapshot {
+    disable(@Param('name', BreakerNamePipe) name: string): BreakerSnapshot {
       return this.apply(name, 'disable');
     }
 
     @Post(':name/reset')
     @HttpCode(200)
-    reset(@Param('name') name: string): BreakerSnapshot {
+    reset(@Param('name', BreakerNamePipe) name: string): BreakerSnapshot {
       return this.apply(name, 'reset');
     }
 

@@ -1,8 +1,9 @@
-import type { Type } from '@nestjs/common';
+import type { Provider, Type } from '@nestjs/common';
 import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
 import { createBreakersController } from './breakers.controller';
 import { createControlController } from './control.controller';
 import { createObservabilityController } from './observability.controller';
+import { createUnguardedRoutesWarning } from './unguarded-routes.warning';
 
 /**
  * The controllers `CircuitBreakerModule` mounts at `http.path`, all behind `http.guards`. Order matters:
@@ -16,4 +17,9 @@ export function createCircuitBreakerControllers(http: ResolvedHttpOptions): Type
   controllers.push(createBreakersController(http));
   if (http.control) controllers.push(createControlController(http));
   return controllers;
+}
+
+/** Providers that come with the mounted routes (the production warning about missing guards). */
+export function createCircuitBreakerHttpProviders(http: ResolvedHttpOptions): Provider[] {
+  return [createUnguardedRoutesWarning(http)];
 }

@@ -4,20 +4,27 @@ import {
   Header,
   Inject,
   Param,
+  Res,
+  ServiceUnavailableException,
   Sse,
   StreamableFile,
   UseGuards,
   type MessageEvent,
   type Type,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
 import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
-import { CircuitBreakerObservability } from './observability.service';
 import { breakerOr404 } from './breaker-lookup';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './dashboard/page';
+import { CircuitBreakerObservability } from './observability.service';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus/format';
+import { BreakerNamePipe } from './route-inputs';
 import { toWireEvent, type WireBreakerEvent } from './wire-event';
+
+/** Seconds a client turned away by `events.maxClients` is asked to wait (`Retry-After`). */
+export const EVENT_STREAM_RETRY_AFTER_S = 5;
 
 /**
  * `GET /<path>/metrics`, `/events`, `/dashboard` and `/:name/events`, mounted at `http.path` behind
@@ -31,6 +38,7 @@ export function createObservabilityController(http: ResolvedHttpOptions): Type<u
     constructor(
       @Inject(CircuitBreakerObservability) private readonly observability: CircuitBreakerObservability,
       @Inject(CircuitBreakerRegistry) private readonly registry: CircuitBreakerRegistry,
+      @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     ) {}
 
     /**
@@ -45,10 +53,23 @@ export function createObservabilityController(http: ResolvedHttpOptions): Type<u
       return new StreamableFile(body, { type: PROMETHEUS_CONTENT_TYPE, length: body.length });
     }
 
-    /** Server-sent events: one `state_change` event per transition, and heartbeat comments. */
+    /**
+     * Server-sent events: one `state_change` event per transition, and heartbeat comments. Past
+     * `events.maxClients` open streams: 503 with `Retry-After` (the headers are not sent yet when the
+     * stream is subscribed, so the exception filter still answers).
+     */
     @Sse('events')
-    events(): Observable<MessageEvent> {
-      return this.observability.events();
+    events(@Res({ passthrough: true }) response: unknown): Observable<MessageEvent> {
+      const { maxClients } = this.observability;
+      return this.observability.events({
+        exposeErrorMessages: http.exposeErrorMessages,
+        onFull: () =>
+          this.adapterHost.httpAdapter.setHeader(response, 'Retry-After', String(EVENT_STREAM_RETRY_AFTER_S)),
+        full: () =>
+          new ServiceUnavailableException(
+            `too many event streams: at most ${maxClients} may be open at once (events.maxClients); retry in ${EVENT_STREAM_RETRY_AFTER_S} s`,
+          ),
+      });
     }
 
     /** The live dashboard page. */
@@ -63,8 +84,10 @@ export function createObservabilityController(http: ResolvedHttpOptions): Type<u
 
     /** The breaker's recent notable events, oldest first; 404 for a name the registry does not hold. */
     @Get(':name/events')
-    recentEvents(@Param('name') name: string): WireBreakerEvent[] {
-      return breakerOr404(this.registry, name).recentEvents().map(toWireEvent);
+    recentEvents(@Param('name', BreakerNamePipe) name: string): WireBreakerEvent[] {
+      return breakerOr404(this.registry, name)
+        .recentEvents()
+        .map((event) => toWireEvent(event, http.exposeErrorMessages));
     }
   }
   return CircuitBreakerObservabilityController;

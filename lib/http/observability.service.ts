@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { EMPTY, ReplaySubject, type Observable } from 'rxjs';
+import { EMPTY, ReplaySubject, defer, finalize, type Observable } from 'rxjs';
 import { BreakerConfigError } from '../core/errors';
 import { describeValue } from '../core/options';
 import { failModuleOption as fail } from '../nest/circuit-breaker-options';
@@ -19,13 +19,15 @@ import {
   registerWithPromClient,
   type PromRegistryLike,
 } from './prometheus/client-bridge';
-import { breakerEventStream } from './event-stream';
+import { breakerEventStream, sharedHeartbeat } from './event-stream';
 
 /** Default interval of the comment lines that keep an idle event stream open through proxies. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** Default cap on concurrent event streams (`events.maxClients`). */
+export const DEFAULT_MAX_EVENT_CLIENTS = 100;
 
 const METRICS_KEYS = ['prefix', 'buckets', 'promRegistry'];
-const EVENTS_KEYS = ['heartbeatMs'];
+const EVENTS_KEYS = ['heartbeatMs', 'maxClients'];
 
 /**
  * The metrics collector and the event streams of one module registration. Its collector is attached to
@@ -37,6 +39,9 @@ const EVENTS_KEYS = ['heartbeatMs'];
 export class CircuitBreakerObservability implements OnApplicationBootstrap, OnModuleDestroy {
   readonly collector: BreakerMetricsCollector;
   readonly heartbeatMs: number;
+  readonly maxClients: number;
+  private readonly heartbeats: Observable<number>;
+  private streams = 0;
   private readonly closing = new ReplaySubject<void>(1);
   private closed = false;
   private unregisterProm: (() => void) | undefined;
@@ -53,6 +58,12 @@ export class CircuitBreakerObservability implements OnApplicationBootstrap, OnMo
       fail(`events.heartbeatMs must be a whole number of ms >= 1, got ${describeValue(heartbeatMs)}`);
     }
     this.heartbeatMs = heartbeatMs;
+    this.heartbeats = sharedHeartbeat(heartbeatMs);
+    const maxClients = events?.maxClients ?? DEFAULT_MAX_EVENT_CLIENTS;
+    if (typeof maxClients !== 'number' || !Number.isInteger(maxClients) || maxClients < 1) {
+      fail(`events.maxClients must be a whole number >= 1, got ${describeValue(maxClients)}`);
+    }
+    this.maxClients = maxClients;
     const promRegistry = metrics?.promRegistry;
     if (promRegistry !== undefined && promRegistry !== false && !isPromRegistry(promRegistry)) {
       fail(
@@ -101,12 +112,33 @@ export class CircuitBreakerObservability implements OnApplicationBootstrap, OnMo
     return this.collector.render();
   }
 
-  /** One client's event stream: ends when the client leaves or the application closes. */
-  events(): Observable<MessageEvent> {
-    if (this.closed) return EMPTY;
-    return breakerEventStream(this.registry.stateChanges$, {
-      heartbeatMs: this.heartbeatMs,
-      until: this.closing,
+  /** Event streams open now. */
+  get openStreams(): number {
+    return this.streams;
+  }
+
+  /**
+   * One client's event stream: ends when the client leaves or the application closes. The slot is taken
+   * when the stream is subscribed (a client that left before that takes none) and freed when it ends;
+   * with `maxClients` streams open, subscribing calls `onFull` and errors with `full()` instead.
+   */
+  events(options: {
+    exposeErrorMessages: boolean;
+    onFull: () => void;
+    full: () => Error;
+  }): Observable<MessageEvent> {
+    return defer(() => {
+      if (this.closed) return EMPTY;
+      if (this.streams >= this.maxClients) {
+        options.onFull();
+        throw options.full();
+      }
+      this.streams++;
+      return breakerEventStream(this.registry.stateChanges$, {
+        heartbeats: this.heartbeats,
+        until: this.closing,
+        exposeErrorMessages: options.exposeErrorMessages,
+      }).pipe(finalize(() => this.streams--));
     });
   }
 

@@ -29,6 +29,9 @@ export interface ResolvedHttpOptions {
   path: string;
   guards: (Type<CanActivate> | CanActivate)[];
   control: boolean;
+  exposeErrorMessages: boolean;
+  /** `allowUnguarded`: no production warning about unguarded routes. */
+  allowUnguarded: boolean;
 }
 
 const PREFIX = 'CircuitBreakerModule';
@@ -81,16 +84,30 @@ function checkStore(store: unknown): void {
   );
 }
 
-const HTTP_OPTION_KEYS = ['path', 'guards', 'control'];
+const HTTP_OPTION_KEYS = [
+  'path',
+  'guards',
+  'control',
+  'allowUnguardedControl',
+  'exposeErrorMessages',
+  'allowUnguarded',
+];
 
 const PATH_PATTERN = /^[A-Za-z0-9._~!$&'()+,;=@%-]+(\/[A-Za-z0-9._~!$&'()+,;=@%-]+)*$/;
 
 /** Validates `http` and fills in the defaults; `false` when nothing is mounted. */
 export function resolveHttpOptions(http: unknown): ResolvedHttpOptions | false {
   if (http === false) return false;
-  if (http === undefined) return { path: DEFAULT_HTTP_PATH, guards: [], control: false };
+  if (http === undefined)
+    return {
+      path: DEFAULT_HTTP_PATH,
+      guards: [],
+      control: false,
+      exposeErrorMessages: false,
+      allowUnguarded: false,
+    };
   if (http === null || typeof http !== 'object' || Array.isArray(http))
-    fail(`http must be false or an object { path?, guards?, control? }, got ${describeValue(http)}`);
+    fail(`http must be false or an object { ${HTTP_OPTION_KEYS.join('?, ')}? }, got ${describeValue(http)}`);
   const h = http as CircuitBreakerHttpOptions & Record<string, unknown>;
   checkKnownKeys(h, HTTP_OPTION_KEYS, 'http.');
   let path = DEFAULT_HTTP_PATH;
@@ -117,8 +134,21 @@ export function resolveHttpOptions(http: unknown): ResolvedHttpOptions | false {
         `http.guards[${i}] must be a guard class or an object with canActivate(), got ${describeValue(guard)}`,
       );
   });
-  checkBoolean('http.control', h.control);
-  return { path, guards: [...guards], control: h.control === true };
+  for (const flag of ['control', 'allowUnguardedControl', 'exposeErrorMessages', 'allowUnguarded'] as const)
+    checkBoolean(`http.${flag}`, h[flag]);
+  if (h.control === true && guards.length === 0 && h.allowUnguardedControl !== true)
+    fail(
+      'http.control: true mounts POST /:name/force-open, /disable and /reset, which let any client switch a ' +
+        'dependency off; pass http.guards (e.g. guards: [AdminGuard]), or set http.allowUnguardedControl: true ' +
+        'when the routes are reachable only from a trusted network or a global guard protects them',
+    );
+  return {
+    path,
+    guards: [...guards],
+    control: h.control === true,
+    exposeErrorMessages: h.exposeErrorMessages === true,
+    allowUnguarded: h.allowUnguarded === true,
+  };
 }
 
 /** The part of the module options the core registry takes. */

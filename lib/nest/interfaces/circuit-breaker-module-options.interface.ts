@@ -14,8 +14,31 @@ export interface CircuitBreakerHttpOptions {
   path?: string;
   /** Guards run before every route of the controller (classes resolved by Nest, or instances). */
   guards?: (Type<CanActivate> | CanActivate)[];
-  /** Mounts `POST /:name/force-open`, `/disable` and `/reset`. Default false (they answer 404). */
+  /**
+   * Mounts `POST /:name/force-open`, `/disable` and `/reset`. Default false (they answer 404). Without
+   * `guards` this fails bootstrap unless `allowUnguardedControl` is true: anyone who can reach these routes
+   * can switch a dependency off.
+   */
   control?: boolean;
+  /**
+   * Accepts `control: true` without `guards`, on purpose: the routes are reachable only from a trusted
+   * network (an internal port, a network policy), or a global guard (`APP_GUARD`) protects them. Default false.
+   *
+   * @example
+   * http: { control: true, allowUnguardedControl: true } // served on an admin port only
+   */
+  allowUnguardedControl?: boolean;
+  /**
+   * Error messages leave the process (recent events, server-sent events, the dashboard) only when true.
+   * Default false: those show the error's type, `code` and `status`, never its message (messages routinely
+   * hold hostnames, ports, SQL fragments or user data).
+   */
+  exposeErrorMessages?: boolean;
+  /**
+   * Says that the routes are unguarded on purpose; silences the warning logged at bootstrap when
+   * `NODE_ENV` is `production` and the routes are mounted without `guards`. Default false.
+   */
+  allowUnguarded?: boolean;
 }
 
 /**

@@ -35,4 +35,12 @@ export interface CircuitBreakerMetricsOptions {
 export interface CircuitBreakerEventsOptions {
   /** A comment line is sent this often (ms) so idle streams survive proxies. Default 15000. */
   heartbeatMs?: number;
+  /**
+   * At most this many streams are open at once (every dashboard tab holds one); the next client gets
+   * `503` with `Retry-After` until one leaves. Default 100.
+   *
+   * @example
+   * CircuitBreakerModule.forRoot({ events: { maxClients: 20 } })
+   */
+  maxClients?: number;
 }

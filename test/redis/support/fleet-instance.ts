@@ -61,7 +61,14 @@ class FleetController {
 }
 
 @Module({
-  imports: [CircuitBreakerModule.forRoot({ breakers, store, clock, http: { control: true } })],
+  imports: [
+    CircuitBreakerModule.forRoot({
+      breakers,
+      store,
+      clock,
+      http: { control: true, allowUnguardedControl: true },
+    }),
+  ],
   controllers: [FleetController],
 })
 class FleetAppModule {}
