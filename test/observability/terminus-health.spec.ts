@@ -89,11 +89,29 @@ describe.each(PLATFORMS)('CircuitBreakerHealthIndicator behind a real /health ro
     });
   });
 
-  it('is down with the names and retryAfterMs of OPEN and FORCED_OPEN breakers', async () => {
+  it('is up by default while breakers are open, naming them and their retryAfterMs in the details', async () => {
     trip('payment');
     clock.advance(5_000);
     running!.registry.get('search').forceOpen();
     const { status, body } = await health(running!);
+    expect(status).toBe(200);
+    expect(body.status).toBe('ok');
+    expect(body.info?.breakers).toMatchObject({
+      status: 'up',
+      message: '2 circuit breaker(s) open: payment, search',
+      open: [
+        { name: 'payment', state: CircuitState.OPEN, retryAfterMs: 15_000 },
+        { name: 'search', state: CircuitState.FORCED_OPEN, retryAfterMs: 0 },
+      ],
+    });
+    expect((await health(running!, '?downOn=never')).status).toBe(200);
+  });
+
+  it("with downOn 'open', is down with the names and retryAfterMs of OPEN and FORCED_OPEN breakers", async () => {
+    trip('payment');
+    clock.advance(5_000);
+    running!.registry.get('search').forceOpen();
+    const { status, body } = await health(running!, '?downOn=open');
     expect(status).toBe(503);
     expect(body.status).toBe('error');
     expect(body.error?.breakers).toMatchObject({
@@ -140,7 +158,7 @@ describe.each(PLATFORMS)('CircuitBreakerHealthIndicator behind a real /health ro
     const { status, body } = await health(running!, '?names=inventory,search');
     expect(status).toBe(200);
     expect(body.info?.breakers).toMatchObject({ status: 'up', checked: 2, open: [] });
-    expect((await health(running!, '?names=payment')).status).toBe(503);
+    expect((await health(running!, '?names=payment&downOn=open')).status).toBe(503);
   });
 
   it('refuses a name the registry does not know rather than report it healthy', async () => {
@@ -149,7 +167,7 @@ describe.each(PLATFORMS)('CircuitBreakerHealthIndicator behind a real /health ro
       /no circuit breaker named "paymnet"; known: "payment", "inventory", "search"/,
     );
     expect(() => indicator.isHealthy('breakers', { downOn: 'half' as never })).toThrow(
-      /downOn must be 'open' or 'any-not-closed', got "half"/,
+      /downOn must be 'never', 'open' or 'any-not-closed', got "half"/,
     );
     expect(() => indicator.isHealthy('breakers', { name: ['x'] } as never)).toThrow(/unknown option "name"/);
     expect((await health(running!, '?names=paymnet')).status).toBe(500);

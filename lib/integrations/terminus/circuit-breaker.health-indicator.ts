@@ -11,10 +11,16 @@ export interface CircuitBreakerHealthOptions {
   /** Breakers to check. Default: every breaker in the registry. */
   names?: string[];
   /**
-   * `'open'` (default): down while any checked breaker is OPEN or FORCED_OPEN.
+   * `'never'` (default): always up, with every breaker that is not CLOSED in the details. An open circuit
+   * means a dependency is down, not this instance: a readiness probe that fails on it takes every pod
+   * sharing that dependency out of service at once.
+   * `'open'`: down while any checked breaker is OPEN or FORCED_OPEN (a liveness dashboard, an alert).
    * `'any-not-closed'`: down unless every checked breaker is CLOSED (HALF_OPEN, DISABLED, METRICS_ONLY too).
+   *
+   * @example
+   * this.breakers.isHealthy('breakers', { names: ['payment'], downOn: 'open' })
    */
-  downOn?: 'open' | 'any-not-closed';
+  downOn?: 'never' | 'open' | 'any-not-closed';
 }
 
 /** A breaker that rejects calls: OPEN (until `retryAfterMs` has passed) or FORCED_OPEN (until reset). */
@@ -29,7 +35,7 @@ export interface CircuitBreakerHealthDetails {
   [detail: string]: unknown;
   /** How many breakers were checked. */
   checked: number;
-  /** Why it is down; absent while up. */
+  /** Why it is down, or (with `downOn: 'never'`) which breakers are open; absent while all is well. */
   message?: string;
   open: OpenBreakerDetail[];
   halfOpen: { name: string; halfOpenInFlight: number }[];
@@ -39,7 +45,7 @@ export interface CircuitBreakerHealthDetails {
   degraded: string[];
 }
 
-const DOWN_ON = ['open', 'any-not-closed'];
+const DOWN_ON = ['never', 'open', 'any-not-closed'];
 
 /**
  * A Terminus health indicator over the application's circuit breakers.
@@ -60,15 +66,16 @@ export class CircuitBreakerHealthIndicator {
   ) {}
 
   /**
-   * Up while no checked breaker rejects calls (or, with `downOn: 'any-not-closed'`, while all are CLOSED).
-   * A HALF_OPEN breaker is up and listed in the details. Throws for a name the registry does not know:
-   * a typo in a health check must not pass as healthy.
+   * Up, with the open, half-open and manual breakers in the details (`downOn: 'never'`, the default);
+   * with `downOn: 'open'`, down while a checked breaker rejects calls; with `'any-not-closed'`, down unless
+   * all are CLOSED. Throws for a name the registry does not know: a typo in a health check must not pass
+   * as healthy.
    */
   isHealthy<const Key extends string>(
     key: Key,
     options: CircuitBreakerHealthOptions = {},
   ): HealthIndicatorResult<Key, 'up' | 'down', CircuitBreakerHealthDetails> {
-    const { names, downOn } = validate(options);
+    const { names, downOn = 'never' } = validate(options);
     const all = this.registry.metrics();
     const checked: BreakerSnapshot[] = [];
     for (const name of names ?? Object.keys(all)) {
@@ -105,7 +112,7 @@ export class CircuitBreakerHealthIndicator {
     const notClosed = details.open.length + details.halfOpen.length + details.manual.length;
     if (details.open.length > 0) {
       details.message = `${details.open.length} circuit breaker(s) open: ${details.open.map((o) => o.name).join(', ')}`;
-      return session.down(details);
+      if (downOn !== 'never') return session.down(details);
     }
     if (downOn === 'any-not-closed' && notClosed > 0) {
       const names = [...details.halfOpen, ...details.manual].map((b) => b.name);
@@ -132,7 +139,7 @@ function validate(options: unknown): CircuitBreakerHealthOptions {
   }
   if (o.downOn !== undefined && !DOWN_ON.includes(o.downOn)) {
     throw new BreakerConfigError(
-      `CircuitBreakerHealthIndicator: downOn must be 'open' or 'any-not-closed', got ${describeValue(o.downOn)}`,
+      `CircuitBreakerHealthIndicator: downOn must be 'never', 'open' or 'any-not-closed', got ${describeValue(o.downOn)}`,
     );
   }
   if (o.names !== undefined && (!Array.isArray(o.names) || o.names.some((n) => typeof n !== 'string'))) {
