@@ -1,5 +1,12 @@
 // The secure defaults of the breaker routes (issue 16), each on Express and Fastify.
-import { Injectable, type CanActivate, type ExecutionContext, type LoggerService } from '@nestjs/common';
+import {
+  Global,
+  Injectable,
+  Module,
+  type CanActivate,
+  type ExecutionContext,
+  type LoggerService,
+} from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Subject, NEVER } from 'rxjs';
@@ -26,6 +33,25 @@ class OpsGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
     return req.headers['x-ops'] === 'yes';
+  }
+}
+
+/** The README's guard: a header token read from an injected (global) config service. */
+@Injectable()
+class OpsConfig {
+  readonly token = 's3cret';
+}
+
+@Global()
+@Module({ providers: [OpsConfig], exports: [OpsConfig] })
+class OpsConfigModule {}
+
+@Injectable()
+class OpsTokenGuard implements CanActivate {
+  constructor(private readonly config: OpsConfig) {}
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>();
+    return req.headers['x-ops-token'] === this.config.token;
   }
 }
 
@@ -85,6 +111,38 @@ describe.each(PLATFORMS)('secure defaults on %s', (platform: Platform) => {
     expect((await request(url, { method: 'POST' })).status).toBe(403);
     expect(running.registry.get('payment').state).toBe('closed');
     expect((await request(url, { method: 'POST', headers: { 'x-ops': 'yes' } })).status).toBe(200);
+    expect(running.registry.get('payment').state).toBe('forced_open');
+  });
+
+  it("protects every route with the README's guard, whose dependency comes from a global module", async () => {
+    running = await bootApp(
+      platform,
+      {
+        breakers: { payment: {} },
+        http: { guards: [OpsTokenGuard], control: true },
+        metrics: { promRegistry: false },
+      },
+      { imports: [OpsConfigModule] },
+    );
+    const routes: [string, string][] = [
+      ['GET', ''],
+      ['GET', '/payment'],
+      ['GET', '/metrics'],
+      ['GET', '/events'],
+      ['GET', '/dashboard'],
+      ['GET', '/payment/events'],
+      ['POST', '/payment/force-open'],
+    ];
+    for (const [method, path] of routes) {
+      const denied = await request(`${running.url}/circuit-breakers${path}`, { method });
+      expect({ path, status: denied.status }).toEqual({ path, status: 403 });
+    }
+    expect(running.registry.get('payment').state).toBe('closed');
+    const allowed = await request(`${running.url}/circuit-breakers/payment/force-open`, {
+      method: 'POST',
+      headers: { 'x-ops-token': 's3cret' },
+    });
+    expect(allowed.status).toBe(200);
     expect(running.registry.get('payment').state).toBe('forced_open');
   });
 
