@@ -86,6 +86,13 @@ describe.each(PLATFORMS)('secure defaults on %s', (platform: Platform) => {
     running = undefined;
   });
 
+  it('fails bootstrap on a bad events.maxClients, naming the option and the value', async () => {
+    for (const bad of [0, 1.5, -1, '10'])
+      await expect(bootApp(platform, { events: { maxClients: bad as number } })).rejects.toThrow(
+        `CircuitBreakerModule: events.maxClients must be a whole number >= 1, got ${typeof bad === 'string' ? `"${bad}"` : bad}`,
+      );
+  });
+
   it('mounts unguarded control routes only with allowUnguardedControl: true', async () => {
     running = await bootApp(platform, {
       breakers: { payment: {} },
