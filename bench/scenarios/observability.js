@@ -4,6 +4,7 @@ const path = require('node:path');
 const { NEVER, interval, share } = require('rxjs');
 const { timed, expect } = require('../harness/timed');
 const { ROOT } = require('../harness/subjects');
+const { dashboardLatencyCheck } = require('../harness/dashboard-latency');
 
 /** How many breakers the scrape check renders, and how many scrapes its median is taken over. */
 const SCRAPE_BREAKERS = 1_000;
@@ -144,7 +145,7 @@ module.exports = {
     }),
   ],
   targets: [{ label: 'a connected dashboard adds ≤ 10% per call', of: 'dashboard', vs: 'metrics', max: 1.1 }],
-  checks: scrapeCheck,
+  checks: async (ctx, log) => [...(await scrapeCheck(ctx, log)), ...(await dashboardLatencyCheck(ctx, log))],
   notes: [
     'Each call is `await breaker.executePromise(fn)` on a registry breaker, set up as CircuitBreakerModule runs it.',
     'The histogram needs each call’s duration: two clock reads per call (see the `Date.now()` row of scenario 1), from the first scrape on. `metrics: { buckets: false }` removes them.',
