@@ -17,6 +17,7 @@ describe('snapshot()', () => {
       slowCalls: 0,
       timeouts: 0,
       fallbacks: 0,
+      retries: 0,
       failureRate: -1,
       slowCallRate: -1,
       bufferedCalls: 0,
