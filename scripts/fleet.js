@@ -2,7 +2,8 @@
 // `npm run fleet`: the sample shop as a fleet of 3 instances sharing breaker state through a local Redis.
 // Starts redis-server (when REDIS_URL is not given), builds the sample, starts 3 instances on ports
 // 3000-3002 that share one payment and one inventory downstream, and stops everything on Ctrl-C.
-// Env: REDIS_URL (use a running Redis instead), FLEET_REDIS_PORT (default 6390), FLEET_BASE_PORT (3000).
+// Env: REDIS_URL (use a running Redis instead), REDIS_SERVER (the redis-server executable), FLEET_REDIS_PORT
+// (default 6390), FLEET_BASE_PORT (3000).
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const path = require('node:path');
@@ -10,6 +11,7 @@ const path = require('node:path');
 const root = path.join(__dirname, '..');
 const basePort = Number(process.env.FLEET_BASE_PORT || 3000);
 const redisPort = Number(process.env.FLEET_REDIS_PORT || 6390);
+const redisServer = process.env.REDIS_SERVER || 'redis-server';
 const downstreamPorts = { payment: basePort + 1001, inventory: basePort + 1002 };
 const children = [];
 let stopping = false;
@@ -67,7 +69,7 @@ function stop(code) {
 async function main() {
   let redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
-    const probe = spawnSync('redis-server', ['--version']);
+    const probe = spawnSync(redisServer, ['--version']);
     if (probe.error) {
       console.error(
         'npm run fleet needs Redis: redis-server is not installed here.\n' +
@@ -76,7 +78,7 @@ async function main() {
       );
       process.exit(1);
     }
-    const redis = start('redis', 'redis-server', [
+    const redis = start('redis', redisServer, [
       '--port',
       String(redisPort),
       '--bind',
@@ -122,7 +124,7 @@ async function main() {
     `\n[fleet] 3 instances share breaker state through ${redisUrl}:\n` +
       [0, 1, 2].map((i) => `  http://localhost:${basePort + i}/circuit-breakers/dashboard`).join('\n') +
       `\n[fleet] break payment, order on one instance, watch all three open:\n` +
-      `  curl -X POST ${urls.payment}/_chaos/fail\n` +
+      `  curl -s -X POST localhost:${basePort}/chaos/payment/fail\n` +
       `  for i in 1 2 3 4 5 6; do curl -s -X POST localhost:${basePort}/orders -H 'content-type: application/json' -d '{"sku":"hammer"}'; echo; done\n` +
       `  curl -s localhost:${basePort + 2}/circuit-breakers/payment\n` +
       '[fleet] Ctrl-C stops the fleet\n',

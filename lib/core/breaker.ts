@@ -203,6 +203,11 @@ export class Breaker extends BreakerStateMachine {
     this.note('fallback', error, undefined);
   }
 
+  /** @internal Counts an attempt the retry policy starts again (the snapshot's `retries`). */
+  countRetry(): void {
+    this.retries++;
+  }
+
   /** The controller dispose() aborts. Lazy: a breaker that never waits never pays for one. */
   private get closing(): AbortController {
     let controller = this.closingController;

@@ -39,8 +39,9 @@ export function observableWithPolicy(
           if (!isRetryable(breaker.options, error)) throw error;
           const ms = retryDelay(retry.backoff, retryCount, breaker.random);
           // An open circuit refuses the next attempt at once: resubscribe without waiting.
-          if (breaker.rejectsFor(ms)) return rx.of(undefined);
-          return backoff(breaker, ms, args);
+          const wait = breaker.rejectsFor(ms) ? rx.of(undefined) : backoff(breaker, ms, args);
+          // Counted when the wait ends and the attempt really starts (not when the backoff is cut short).
+          return wait.pipe(rx.tap(() => breaker.countRetry()));
         },
       }),
     );

@@ -100,6 +100,12 @@ export function describeValue(value: unknown): string {
   }
 }
 
+/** A value with its kind, for type errors: `string "5000"`, `boolean true`, `null`, `an array of 2`. */
+function describeTypedValue(value: unknown): string {
+  if (value === null || Array.isArray(value) || typeof value === 'function') return describeValue(value);
+  return `${typeof value} ${describeValue(value)}`;
+}
+
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
@@ -164,7 +170,20 @@ class Checker {
     }
   }
 
+  /**
+   * A type problem gets a type message: values read from the environment or a ConfigService arrive as
+   * strings, and "must be in [0, 100], got "50"" would send the reader looking at the range.
+   */
+  numeric(path: string, value: unknown): void {
+    // A missing value keeps the range message, which says what to put there.
+    if (typeof value !== 'number' && value !== undefined)
+      throw new BreakerConfigError(
+        `breaker "${this.name}": ${path} must be a number, got ${describeTypedValue(value)}`,
+      );
+  }
+
   integer(path: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    this.numeric(path, value);
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
       this.fail(
         path,
@@ -176,6 +195,7 @@ class Checker {
 
   /** A finite number in [min, max] (or (min, max] when `exclusiveMin`). */
   number(path: string, value: unknown, min: number, max: number, exclusiveMin = false): number {
+    this.numeric(path, value);
     const ok =
       typeof value === 'number' &&
       Number.isFinite(value) &&

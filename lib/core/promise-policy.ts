@@ -25,6 +25,7 @@ export async function promiseWithPolicy(
   const retry = breaker.options.retry;
   let error: unknown;
   for (let attempt = 1; ; attempt++) {
+    if (attempt > 1) breaker.countRetry();
     try {
       const value = await (attempt === 1 && first !== undefined
         ? first

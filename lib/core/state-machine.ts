@@ -99,6 +99,15 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
     this.occasional().fallbacks = n;
   }
 
+  /** Attempts made again by the retry policy; counted by the policies around the machine. */
+  protected get retries(): number {
+    return this.counts === undefined ? 0 : this.counts.retries;
+  }
+
+  protected set retries(n: number) {
+    this.occasional().retries = n;
+  }
+
   snapshot(): BreakerSnapshot {
     const now = this.clock.now();
     const w = this.window;
@@ -126,6 +135,7 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
       slowCalls: this.slowCalls,
       timeouts: c === undefined ? 0 : c.timeouts,
       fallbacks: c === undefined ? 0 : c.fallbacks,
+      retries: c === undefined ? 0 : c.retries,
       failureRate,
       slowCallRate,
       bufferedCalls: buffered,

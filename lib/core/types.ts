@@ -103,7 +103,7 @@ export interface BreakerSnapshot {
   rejectedCalls: number;
   /** Calls whose error was classified as not a failure. */
   ignoredCalls: number;
-  /** Observable calls unsubscribed before they finished (nothing recorded). */
+  /** Calls their caller abandoned before they finished (Observable unsubscribed, signal aborted); nothing recorded. */
   cancelledCalls: number;
   /** Calls slower than `slowCallDurationMs` (whatever their outcome). */
   slowCalls: number;
@@ -111,6 +111,8 @@ export interface BreakerSnapshot {
   timeouts: number;
   /** Calls answered by a fallback. */
   fallbacks: number;
+  /** Attempts made again by `retry` (a call that succeeds on its third attempt adds 2); cumulative. */
+  retries: number;
   /** Percent of failed calls in the window; -1 below `minimumCalls` or when no rate trip is configured. */
   failureRate: number;
   /** Percent of slow calls in the window; -1 below `minimumCalls` or when no rate trip is configured. */

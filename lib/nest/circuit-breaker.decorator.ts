@@ -9,14 +9,58 @@ import { protectMethod } from './protected-method';
  * Options of one decorated method. `fallback` belongs to the method; every other field configures the
  * named breaker itself (merged over `forRoot`'s `breakers[name]` and `defaults`), so methods sharing a
  * name must not give different values.
+ *
+ * `F` is the type of `fallback` as written, kept so that the decorator can check a method name against
+ * the class it is applied to.
  */
-export interface CircuitBreakerMethodOptions extends Omit<BreakerOptions, 'fallback'> {
+export interface CircuitBreakerMethodOptions<
+  F extends string | FallbackOption = string | FallbackOption,
+> extends Omit<BreakerOptions, 'fallback'> {
   /**
-   * The name of a method on the same class, called as `method(...args, error)` on the same instance;
-   * a function called the same way; `{ value }`; or `{ lastKnownGood }` (cached per method).
+   * The name of a public method on the same class, called as `method(...args, error)` on the same
+   * instance (checked by the compiler); a function called the same way; `{ value }`; or `{ lastKnownGood }`
+   * (cached per method).
+   *
+   * @example
+   * @CircuitBreaker('payment', { fallback: 'queueForLater' }) // 'queueForLater' must be a method of the class
    */
-  fallback?: string | FallbackOption;
+  fallback?: F;
 }
+
+/** The names of the public methods of `T` (own and inherited). */
+export type MethodNames<T> = {
+  [K in keyof T]-?: T[K] extends (...args: never[]) => unknown ? K : never;
+}[keyof T];
+
+/**
+ * What the decorated class must be for fallback `F`: anything, unless `F` is a literal method name that
+ * `T` lacks. Then it must have a property whose name is the message, which no class has: the compiler
+ * reports `Property '"fallback 'nope' is not a public method of this class"' is missing`.
+ *
+ * Not checked: a name typed as plain `string` (the bootstrap check still applies) and an unknown target
+ * (`Object`, as inside `applyDecorators`), where no class is in sight.
+ */
+export type FallbackMethodOf<T, F> = [F] extends [never] // no fallback given
+  ? unknown
+  : [F] extends [string]
+    ? string extends F
+      ? unknown
+      : object extends T
+        ? unknown
+        : [F] extends [MethodNames<T>]
+          ? unknown
+          : { [P in `fallback '${F}' is not a public method of this class`]: never }
+    : unknown;
+
+/**
+ * A method decorator that checks, when applied, that a method-name fallback `F` is a method of the class.
+ * Assignable to `MethodDecorator`.
+ */
+export type CircuitBreakerDecorator<F = never> = <T extends object>(
+  target: T & FallbackMethodOf<T, F>,
+  key: string | symbol,
+  descriptor: PropertyDescriptor,
+) => PropertyDescriptor;
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -34,12 +78,17 @@ type Method = (...args: unknown[]) => unknown;
  *   queueCharge(amount: number, error: unknown): Receipt { return { queued: true, amount }; }
  * }
  */
-export function CircuitBreaker(name: string, options?: CircuitBreakerMethodOptions): MethodDecorator;
-export function CircuitBreaker(options: CircuitBreakerMethodOptions & { name: string }): MethodDecorator;
+export function CircuitBreaker<const F extends string | FallbackOption = never>(
+  name: string,
+  options?: CircuitBreakerMethodOptions<F>,
+): CircuitBreakerDecorator<F>;
+export function CircuitBreaker<const F extends string | FallbackOption = never>(
+  options: CircuitBreakerMethodOptions<F> & { name: string },
+): CircuitBreakerDecorator<F>;
 export function CircuitBreaker(
   nameOrOptions: string | (CircuitBreakerMethodOptions & { name: string }),
   maybeOptions?: CircuitBreakerMethodOptions,
-): MethodDecorator {
+): CircuitBreakerDecorator<string | FallbackOption> {
   const { name, options } = splitArguments(nameOrOptions, maybeOptions);
   const { fallback, ...overrides } = options;
   if (fallback !== undefined && typeof fallback !== 'string' && typeof fallback !== 'function') {

@@ -1,13 +1,25 @@
-// Real headless Chromium (Debian's /usr/bin/chromium) driven by playwright-core.
+// Real headless Chromium driven by playwright-core: CHROMIUM_PATH, or the first Chromium on PATH (Debian's
+// /usr/bin/chromium); `npm test`'s pretest installs it where it can.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const ROOT = join(__dirname, '..', '..');
 
+const { resolveTestDep } = require('../../scripts/test-deps.js') as {
+  resolveTestDep(variable: string): string | Error;
+};
+
+/** The Chromium executable, or an error saying how to get one. */
+export function chromiumPath(): string {
+  const found = resolveTestDep('CHROMIUM_PATH');
+  if (found instanceof Error) throw found;
+  return found;
+}
+
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: '/usr/bin/chromium',
+    executablePath: chromiumPath(),
     headless: true,
     args: [
       '--no-sandbox',

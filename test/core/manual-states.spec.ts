@@ -16,6 +16,7 @@ const CUMULATIVE = [
   'slowCalls',
   'timeouts',
   'fallbacks',
+  'retries',
   'openedCount',
 ] as const;
 

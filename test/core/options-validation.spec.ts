@@ -21,7 +21,7 @@ function configError(options: unknown): BreakerConfigError {
 const BAD: [string, unknown, string][] = [
   ['failureThreshold', { failureThreshold: 0 }, 'failureThreshold must be an integer >= 1, got 0'],
   ['failureThreshold', { failureThreshold: 2.5 }, 'failureThreshold must be an integer >= 1, got 2.5'],
-  ['failureThreshold', { failureThreshold: '3' }, 'failureThreshold must be an integer >= 1, got "3"'],
+  ['failureThreshold', { failureThreshold: '3' }, 'failureThreshold must be a number, got string "3"'],
   [
     'failureRateThreshold',
     { failureRateThreshold: 150 },
@@ -185,6 +185,28 @@ describe('option validation', () => {
     ],
   ])('names an unknown key and suggests the closest one: %j', (options, message) => {
     expect(configError(options).message).toBe(`breaker "payment": ${message}`);
+  });
+
+  // Values read from the environment or a ConfigService are strings: the message names the type, not a range.
+  it.each([
+    [{ halfOpenAfterMs: '5000' }, 'halfOpenAfterMs must be a number, got string "5000"'],
+    [{ failureRateThreshold: '50' }, 'failureRateThreshold must be a number, got string "50"'],
+    [{ callTimeoutMs: true }, 'callTimeoutMs must be a number, got boolean true'],
+    [{ minimumCalls: null }, 'minimumCalls must be a number, got null'],
+    [{ window: { type: 'count', size: '20' } }, 'window.size must be a number, got string "20"'],
+    [{ retry: { maxAttempts: [3] } }, 'retry.maxAttempts must be a number, got an array of 1'],
+    [
+      { bulkhead: { maxConcurrent: 2, queueTimeoutMs: { ms: 5 } } },
+      'bulkhead.queueTimeoutMs must be a number, got object {"ms":5}',
+    ],
+  ])('says a non-number is not a number: %j', (options, message) => {
+    expect(configError(options).message).toBe(`breaker "payment": ${message}`);
+  });
+
+  it('keeps the range message for a missing required number', () => {
+    expect(configError({ retry: {} }).message).toBe(
+      'breaker "payment": retry.maxAttempts must be an integer in [1, 1000], got undefined',
+    );
   });
 
   it('names an unknown key without a guess when nothing is close', () => {

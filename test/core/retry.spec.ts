@@ -202,4 +202,100 @@ describe('retry', () => {
     sub.unsubscribe();
     expect(clock.pendingSleeps).toBe(0);
   });
+
+  describe('counting retries (snapshot.retries)', () => {
+    const constant100 = {
+      maxAttempts: 3,
+      backoff: { type: 'constant', baseMs: 100, jitter: 'none' },
+    } as const;
+
+    it('counts each attempt made again: a Promise call that succeeds on its third attempt adds 2', async () => {
+      const { b, clock } = setup(constant100);
+      const call = b.executePromise(flaky(2));
+      await waiting(clock);
+      expect(b.snapshot().retries).toBe(0); // waiting is not retrying yet
+      clock.advance(100);
+      await waiting(clock);
+      expect(b.snapshot().retries).toBe(1);
+      clock.advance(100);
+      await expect(call).resolves.toBe('ok');
+      expect(b.snapshot()).toMatchObject({ retries: 2, totalCalls: 3 });
+      await expect(b.executePromise(flaky(0))).resolves.toBe('ok');
+      expect(b.snapshot().retries).toBe(2); // a first-time success is no retry
+    });
+
+    it('counts Observable resubscriptions the same way', async () => {
+      const { b, clock } = setup(constant100);
+      let failures = 2;
+      const source = defer(() => (failures-- > 0 ? throwError(() => new Transient()) : of('ok')));
+      let completed = false;
+      b.executeObservable(() => source).subscribe({ complete: () => (completed = true) });
+      await waiting(clock);
+      clock.advance(100);
+      await waiting(clock);
+      clock.advance(100);
+      await until(() => completed);
+      expect(b.snapshot().retries).toBe(2);
+    });
+
+    it('does not count a retry whose backoff was cut short (caller abort, unsubscription)', async () => {
+      const { b, clock } = setup(constant100);
+      const controller = new AbortController();
+      const call = b.executePromise(
+        (_signal: AbortSignal) => Promise.reject(new Transient()),
+        controller.signal,
+      );
+      const outcome = call.catch(() => 'aborted');
+      await waiting(clock);
+      controller.abort();
+      expect(await outcome).toBe('aborted');
+
+      const sub = b
+        .executeObservable(() => throwError(() => new Transient()))
+        .subscribe({ error: () => undefined });
+      await waiting(clock);
+      sub.unsubscribe();
+      expect(b.snapshot().retries).toBe(0);
+    });
+
+    it('counts an attempt refused by a circuit that opened meanwhile (it was made, and refused at once)', async () => {
+      const { b, clock } = setup(
+        { maxAttempts: 3, backoff: { type: 'constant', baseMs: 100, jitter: 'none' } },
+        { failureThreshold: 1, halfOpenAfterMs: 60_000 },
+      );
+      await expect(b.executePromise(flaky(5))).rejects.toBeInstanceOf(CircuitOpenError);
+      expect(clock.pendingSleeps).toBe(0);
+      expect(b.snapshot()).toMatchObject({ retries: 1, failedCalls: 1, rejectedCalls: 1 });
+    });
+
+    it('never goes backwards: reset(), forceOpen() and a closing circuit keep the count', async () => {
+      const { b, clock } = setup(constant100, { failureThreshold: 2, halfOpenAfterMs: 1_000 });
+      let seen = 0;
+      const check = () => {
+        const now = b.snapshot().retries;
+        expect(now).toBeGreaterThanOrEqual(seen);
+        seen = now;
+      };
+      const call = b.executePromise(flaky(1));
+      await waiting(clock);
+      clock.advance(100);
+      await call;
+      check();
+      b.forceOpen();
+      check();
+      b.reset();
+      check();
+      expect(seen).toBe(1);
+    });
+
+    it('stays 0 for a sync call, which cannot wait and is attempted once', () => {
+      const { b } = setup(constant100);
+      expect(() =>
+        b.executeSync(() => {
+          throw new Transient();
+        }),
+      ).toThrow(Transient);
+      expect(b.snapshot().retries).toBe(0);
+    });
+  });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CircuitOpenError, CircuitState, createBreaker, ManualClock } from '../../lib/core';
 import { failSync, succeedSync } from './support';
 
@@ -17,6 +19,7 @@ describe('snapshot()', () => {
       slowCalls: 0,
       timeouts: 0,
       fallbacks: 0,
+      retries: 0,
       failureRate: -1,
       slowCallRate: -1,
       bufferedCalls: 0,
@@ -128,5 +131,16 @@ describe('snapshot()', () => {
     const s = b.snapshot();
     s.totalCalls = 99;
     expect(b.snapshot().totalCalls).toBe(0);
+  });
+
+  it("is documented field by field in the README's snapshot table, and the table names no other field", () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('**Snapshots**'));
+    const rows = table.slice(0, table.indexOf('\n\n', table.indexOf('| field')));
+    const documented = [...rows.matchAll(/^\| ([^|]+)\|/gm)]
+      .flatMap((m) => [...m[1].matchAll(/`(\w+)`/g)].map((f) => f[1]))
+      .sort();
+    const fields = Object.keys(createBreaker('payment', {}, { clock: new ManualClock() }).snapshot()).sort();
+    expect(documented).toEqual(fields);
   });
 });

@@ -24,9 +24,11 @@ async function bootstrap(options: CircuitBreakerModuleOptions, providers: Provid
   await moduleRef.init().finally(() => moduleRef.close().catch(() => undefined));
 }
 
+// The compiler refuses these fallback names (test/nest/decorator-typing.spec.ts); `as string` gets them past
+// it, as plain JavaScript or a computed name would, to prove the bootstrap check behind it.
 @Injectable()
 class MissingFallback {
-  @CircuitBreaker('payment', { fallback: 'chargeLater' })
+  @CircuitBreaker('payment', { fallback: 'chargeLater' as string })
   charge(): string {
     return 'charged';
   }
@@ -36,7 +38,7 @@ class MissingFallback {
 class FallbackNotAMethod {
   chargeLater = 'not a method';
 
-  @CircuitBreaker('payment', { fallback: 'chargeLater' })
+  @CircuitBreaker('payment', { fallback: 'chargeLater' as string })
   charge(): string {
     return 'charged';
   }

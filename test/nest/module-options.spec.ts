@@ -1,11 +1,13 @@
 // forRoot / forRootAsync variants, isGlobal, and the options token.
 import { Inject, Injectable, Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
 import request from 'supertest';
 import {
   CIRCUIT_BREAKER_OPTIONS,
   CircuitBreakerModule,
   CircuitBreakerRegistry,
+  ManualClock,
   type CircuitBreakerModuleOptions,
   type CircuitBreakerOptionsFactory,
 } from '../../lib';
@@ -147,6 +149,57 @@ describe('CircuitBreakerModule.forRootAsync', () => {
     await expect(failing.compile()).rejects.toThrow(
       'CircuitBreakerModule.forRootAsync: the options factory returned "http", which is read before the factory runs; pass it to forRootAsync({ http, useFactory, ... }) instead',
     );
+  });
+
+  describe('with ConfigService, as in the README', () => {
+    const saved = process.env.CB_OPEN_MS;
+    beforeEach(() => {
+      process.env.CB_OPEN_MS = '5000'; // what a .env file or the shell gives: always a string
+    });
+    afterEach(() => {
+      if (saved === undefined) delete process.env.CB_OPEN_MS;
+      else process.env.CB_OPEN_MS = saved;
+    });
+
+    it('fails bootstrap with a type message when a string is passed through unconverted', async () => {
+      const failing = Test.createTestingModule({
+        imports: [
+          CircuitBreakerModule.forRootAsync({
+            imports: [ConfigModule.forRoot({ ignoreEnvFile: true })],
+            inject: [ConfigService],
+            useFactory: (config: ConfigService) => ({
+              defaults: { halfOpenAfterMs: config.get('CB_OPEN_MS') },
+              breakers: { payment: {} },
+              metrics: { promRegistry: false },
+            }),
+          }),
+        ],
+      });
+      await expect(failing.compile()).rejects.toThrow(
+        'breaker "(defaults)": halfOpenAfterMs must be a number, got string "5000"',
+      );
+    });
+
+    it("runs the README's example, which converts the value", async () => {
+      moduleRef = await compile(
+        CircuitBreakerModule.forRootAsync({
+          imports: [ConfigModule.forRoot({ ignoreEnvFile: true })],
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => ({
+            defaults: { halfOpenAfterMs: Number(config.get('CB_OPEN_MS', '30000')) },
+            breakers: { payment: { failureThreshold: 1 } },
+            clock: new ManualClock(),
+          }),
+        }),
+      );
+      const payment = moduleRef.get(CircuitBreakerRegistry).get('payment');
+      expect(() =>
+        payment.execute(() => {
+          throw new Error('down');
+        }),
+      ).toThrow('down');
+      expect(payment.snapshot()).toMatchObject({ state: 'open', retryAfterMs: 5_000 });
+    });
   });
 
   it('needs exactly one way to build the options', () => {

@@ -354,6 +354,26 @@ describe('Prometheus metrics of a registry', () => {
     expect(histogram).toEqual(['circuit_breaker_call_duration_seconds_count{name="gone"} 1']);
   });
 
+  it('counts retries per breaker in retries_total, kept when register() replaces the breaker', async () => {
+    const retrying = { maxAttempts: 3, backoff: { type: 'constant', baseMs: 0, jitter: 'none' } } as const;
+    const flaky = (failures: number) => async () => {
+      if (failures-- > 0) throw new Boom();
+      return 'ok';
+    };
+    await expect(registry.register('stock', { retry: retrying }).executePromise(flaky(2))).resolves.toBe(
+      'ok',
+    );
+    let retries = parse(collector.render()).get('circuit_breaker_retries_total');
+    expect(retries?.type).toBe('COUNTER');
+    expect(value(retries, { name: 'stock' })).toBe(2);
+    expect(value(retries, { name: 'payment' })).toBe(0);
+
+    const replaced = registry.register('stock', { retry: retrying, failureThreshold: 10 });
+    await expect(replaced.executePromise(flaky(1))).resolves.toBe('ok');
+    retries = parse(collector.render()).get('circuit_breaker_retries_total');
+    expect(value(retries, { name: 'stock' })).toBe(3); // 2 carried over + 1: a counter never goes backwards
+  });
+
   it('uses the configured prefix and bucket bounds, and can leave the histogram out', () => {
     const custom = new BreakerMetricsCollector(registry, { prefix: 'shop_cb_', buckets: [0.1, 1] }).start();
     registry.get('catalogue').executeSync(timed(clock, 500, () => 'x'));
@@ -366,6 +386,7 @@ describe('Prometheus metrics of a registry', () => {
       'shop_cb_failure_rate',
       'shop_cb_slow_call_rate',
       'shop_cb_transitions_total',
+      'shop_cb_retries_total',
     ]);
     const without = new BreakerMetricsCollector(registry, { buckets: false }).start();
     const names = [...parse(without.render()).keys()];

@@ -152,6 +152,7 @@ describe('sample shop (Express)', () => {
       state: 'closed',
       failedCalls: (before.failedCalls as number) + 1,
       successfulCalls: (before.successfulCalls as number) + 1,
+      retries: (before.retries as number) + 1,
     });
     expect((await downstream('inventory')).failed).toBe(1);
     await http().post('/chaos/inventory/heal').expect(200);

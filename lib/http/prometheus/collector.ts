@@ -36,7 +36,8 @@ const CALL_KINDS = [
   ['fallback', 'fallbacks'],
 ] as const;
 
-type CounterKey = (typeof CALL_KINDS)[number][1];
+/** Snapshot counters a replaced breaker hands over to its name's series. */
+type CounterKey = (typeof CALL_KINDS)[number][1] | 'retries';
 
 /** Every family, in exposition order (the histogram only when buckets are configured). */
 const FAMILIES = [
@@ -75,6 +76,12 @@ const FAMILIES = [
     suffix: 'transitions_total',
     type: 'counter',
     help: 'State transitions of the circuit breaker, by from and to state.',
+  },
+  {
+    key: 'retries',
+    suffix: 'retries_total',
+    type: 'counter',
+    help: 'Attempts made again by the retry policy (each one is also counted in calls_total).',
   },
 ] as const satisfies readonly { key: string; suffix: string; type: MetricType; help: string }[];
 
@@ -168,6 +175,7 @@ export class BreakerMetricsCollector {
     const failureRates: MetricSample[] = [];
     const slowRates: MetricSample[] = [];
     const transitionValues: MetricSample[] = [];
+    const retryValues: MetricSample[] = [];
     const bucketLabels = this.buckets?.map(String).concat('+Inf');
     const snapshots = this.registry.metrics();
     for (const name in snapshots) {
@@ -195,6 +203,7 @@ export class BreakerMetricsCollector {
           { labels: { name }, value: histogram.count, metricName: `${p}call_duration_seconds_count` },
         );
       }
+      retryValues.push({ labels: { name }, value: snapshot.retries + (state?.carried.retries ?? 0) });
       failureRates.push({ labels: { name }, value: snapshot.failureRate });
       slowRates.push({ labels: { name }, value: snapshot.slowCallRate });
       if (state !== undefined) {
@@ -211,6 +220,7 @@ export class BreakerMetricsCollector {
       failureRate: failureRates,
       slowRate: slowRates,
       transitions: transitionValues,
+      retries: retryValues,
     });
   }
 
@@ -223,6 +233,7 @@ export class BreakerMetricsCollector {
       failureRate: [],
       slowRate: [],
       transitions: [],
+      retries: [],
     });
   }
 
@@ -249,6 +260,7 @@ export class BreakerMetricsCollector {
           rejectedCalls: 0,
           timeouts: 0,
           fallbacks: 0,
+          retries: 0,
         },
         transitions: new Map(),
       };
@@ -267,6 +279,7 @@ export class BreakerMetricsCollector {
       state.detach = undefined;
       const last: BreakerSnapshot = previous.snapshot();
       for (const [, key] of CALL_KINDS) state.carried[key] += last[key];
+      state.carried.retries += last.retries;
     }
     state.breaker = breaker;
     if (this.timing) this.timeCalls(state);

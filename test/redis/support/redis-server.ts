@@ -1,6 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
+const { resolveTestDep } = require('../../../scripts/test-deps.js') as {
+  resolveTestDep(variable: string): string | Error;
+};
+
+/** The redis-server executable: REDIS_SERVER, or redis-server on PATH (`npm test`'s pretest installs it). */
+export function redisServerPath(): string {
+  const found = resolveTestDep('REDIS_SERVER');
+  if (found instanceof Error) throw found;
+  return found;
+}
+
 /** A free TCP port on 127.0.0.1 (asked from the OS). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,7 +51,7 @@ export class RedisServer {
   async start(): Promise<void> {
     if (this.child !== undefined) return;
     const child = spawn(
-      'redis-server',
+      redisServerPath(),
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
