@@ -12,6 +12,7 @@ import { CircuitBreakerInterceptor } from './nest/circuit-breaker.interceptor';
 import { CircuitBreakerRegistry } from './nest/circuit-breaker.registry';
 import { CircuitBreakerStateLogger } from './nest/circuit-breaker-state.logger';
 import { CircuitOpenExceptionFilter } from './nest/circuit-open.filter';
+import { mapsAny, resolveOpenErrorMapping } from './nest/open-error-mapping';
 import type {
   CircuitBreakerModuleAsyncOptions,
   CircuitBreakerModuleOptions,
@@ -46,7 +47,7 @@ export class CircuitBreakerModule extends ConfigurableCircuitBreakerModule {
       );
     checkIsGlobal('forRoot', options.isGlobal);
     const http = resolveHttpOptions(options.http);
-    return assemble(super.forRoot(options), http, options.mapOpenToHttp !== false);
+    return assemble(super.forRoot(options), http, mapsAny(resolveOpenErrorMapping(options)));
   }
 
   static override forRootAsync(options: CircuitBreakerModuleAsyncOptions): DynamicModule {
