@@ -54,13 +54,16 @@ export class CircuitBreakerInterceptor implements NestInterceptor {
     if (type === 'http') return this.interceptHttp(context, next);
     if (this.mapping[type as TransportKind] !== true) return next.handle();
     const handler = context.getHandler();
-    return next.handle().pipe(
-      catchError((error: unknown) =>
-        throwError(() =>
-          error instanceof CircuitOpenError ? transportOpenError(error, context, handler) : error,
+
+    return next
+      .handle()
+      .pipe(
+        catchError((error: unknown) =>
+          throwError(() =>
+            error instanceof CircuitOpenError ? transportOpenError(error, context, handler) : error,
+          ),
         ),
-      ),
-    );
+      );
   }
 
   private interceptHttp(context: ExecutionContext, next: CallHandler): Observable<unknown> {

@@ -7,7 +7,9 @@ export type BreakerHttpError = CircuitOpenError | CallTimeoutError | BulkheadFul
 
 export function isBreakerHttpError(error: unknown): error is BreakerHttpError {
   return (
-    error instanceof CircuitOpenError || error instanceof CallTimeoutError || error instanceof BulkheadFullError
+    error instanceof CircuitOpenError ||
+    error instanceof CallTimeoutError ||
+    error instanceof BulkheadFullError
   );
 }
 

@@ -17,7 +17,13 @@ import request from 'supertest';
 import type { App } from 'supertest/types';
 import { CircuitBreakerRegistry, CircuitState } from '../../lib';
 import { bootApp, type Platform } from '../nest/support/apps';
-import { HALF_OPEN_AFTER_MS, PricingClient, PROMO_FALLBACK, pricingSetup, type PricingSetup } from './support/pricing';
+import {
+  HALF_OPEN_AFTER_MS,
+  PricingClient,
+  PROMO_FALLBACK,
+  pricingSetup,
+  type PricingSetup,
+} from './support/pricing';
 
 @ObjectType()
 class Product {
@@ -56,7 +62,11 @@ class CatalogueResolver {
   }
 }
 
-const DRIVERS: { driver: string; platform: Platform; graphql: () => ReturnType<typeof GraphQLModule.forRoot> }[] = [
+const DRIVERS: {
+  driver: string;
+  platform: Platform;
+  graphql: () => ReturnType<typeof GraphQLModule.forRoot>;
+}[] = [
   {
     driver: 'Apollo',
     platform: 'express',

@@ -8,7 +8,13 @@ import * as protoLoader from '@grpc/proto-loader';
 import { CircuitBreakerRegistry, CircuitState } from '../../lib';
 import { RecordingLogger } from '../nest/support/apps';
 import { freePort } from '../redis/support/redis-server';
-import { HALF_OPEN_AFTER_MS, PricingClient, PROMO_FALLBACK, pricingSetup, type PricingSetup } from './support/pricing';
+import {
+  HALF_OPEN_AFTER_MS,
+  PricingClient,
+  PROMO_FALLBACK,
+  pricingSetup,
+  type PricingSetup,
+} from './support/pricing';
 
 const PROTO = path.join(__dirname, 'fixtures', 'pricing.proto');
 
@@ -27,7 +33,10 @@ class PricingGrpcService {
   }
 }
 
-type Unary<Req, Res> = (request: Req, callback: (error: grpc.ServiceError | null, reply?: Res) => void) => void;
+type Unary<Req, Res> = (
+  request: Req,
+  callback: (error: grpc.ServiceError | null, reply?: Res) => void,
+) => void;
 interface PricingStub extends grpc.Client {
   Quote: Unary<{ sku: string }, { price: number }>;
   Promo: Unary<Record<string, never>, { text: string }>;

@@ -109,7 +109,8 @@ describe.each(TRANSPORTS)('microservice handlers under an open circuit ($name)',
     eventErrors.length = 0;
   });
 
-  const send = <T>(pattern: string, data: unknown): Promise<T> => lastValueFrom(client.send<T>(pattern, data));
+  const send = <T>(pattern: string, data: unknown): Promise<T> =>
+    lastValueFrom(client.send<T>(pattern, data));
 
   async function trip(): Promise<void> {
     setup.downstream.mode = 'fail';

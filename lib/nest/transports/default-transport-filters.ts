@@ -12,10 +12,9 @@ import { loadOptionalPackage } from './optional-package';
 export function defaultTransportHandling(error: unknown, host: ArgumentsHost): void | Observable<never> {
   switch (host.getType<string>()) {
     case 'rpc': {
-      const { BaseRpcExceptionFilter } = loadOptionalPackage<Pick<typeof Microservices, 'BaseRpcExceptionFilter'>>(
-        '@nestjs/microservices',
-        'answering an error in a microservice handler',
-      );
+      const { BaseRpcExceptionFilter } = loadOptionalPackage<
+        Pick<typeof Microservices, 'BaseRpcExceptionFilter'>
+      >('@nestjs/microservices', 'answering an error in a microservice handler');
       return new BaseRpcExceptionFilter().catch(error, host) as Observable<never>;
     }
     case 'ws': {

@@ -30,7 +30,11 @@ export function isGrpcContext(context: unknown): boolean {
  * wait in ms, as HTTP's `Retry-After`: at least 1000 while the half-open probes are taken; none when the
  * circuit is forced open or the call was throttled, so the client's own retry policy decides).
  */
-export function grpcOpenStatus(error: CircuitOpenError): { code: number; message: string; metadata: unknown } {
+export function grpcOpenStatus(error: CircuitOpenError): {
+  code: number;
+  message: string;
+  metadata: unknown;
+} {
   const { Metadata } = loadOptionalPackage<{ Metadata: typeof MetadataClass }>(
     '@grpc/grpc-js',
     'mapping an open circuit in a gRPC handler',

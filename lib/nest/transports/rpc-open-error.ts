@@ -4,7 +4,10 @@ import { circuitOpenPayload } from './breaker-error-payload';
 import { grpcOpenStatus, isGrpcContext } from './grpc-open-error';
 import { loadOptionalPackage } from './optional-package';
 
-type MicroservicesPackage = Pick<typeof Microservices, 'RpcException' | 'KafkaRetriableException' | 'KafkaContext'>;
+type MicroservicesPackage = Pick<
+  typeof Microservices,
+  'RpcException' | 'KafkaRetriableException' | 'KafkaContext'
+>;
 
 // Metadata keys and values of @nestjs/microservices (PATTERN_HANDLER_METADATA, PatternHandler.EVENT,
 // TRANSPORT_METADATA, Transport.GRPC), read without loading the package.

@@ -49,7 +49,12 @@ export async function pricingSetup(
         clock,
         http: false,
         breakers: {
-          pricing: { failureThreshold: 2, halfOpenAfterMs: HALF_OPEN_AFTER_MS, halfOpenMaxCalls: 1, successThreshold: 1 },
+          pricing: {
+            failureThreshold: 2,
+            halfOpenAfterMs: HALF_OPEN_AFTER_MS,
+            halfOpenMaxCalls: 1,
+            successThreshold: 1,
+          },
         },
         ...moduleOptions,
       }),
@@ -59,7 +64,10 @@ export async function pricingSetup(
 }
 
 /** The object an open 'pricing' circuit becomes on RPC and WebSockets (and GraphQL's extensions). */
-export function openPricing(state: CircuitState | `${CircuitState}` = 'open', retryAfterMs = HALF_OPEN_AFTER_MS) {
+export function openPricing(
+  state: CircuitState | `${CircuitState}` = 'open',
+  retryAfterMs = HALF_OPEN_AFTER_MS,
+) {
   return {
     code: 'ECIRCUITOPEN',
     message: `circuit breaker "pricing" is open; retry in ${retryAfterMs} ms`,
