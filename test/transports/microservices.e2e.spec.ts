@@ -3,7 +3,10 @@
 import {
   Catch,
   Controller,
+  Injectable,
   UseFilters,
+  UseGuards,
+  type CanActivate,
   type ArgumentsHost,
   type ExceptionFilter,
   type INestMicroservice,
@@ -41,6 +44,15 @@ class EventErrorRecorder implements ExceptionFilter {
   }
 }
 
+/** A guard whose own dependency is behind the breaker: the open circuit surfaces before any interceptor runs. */
+@Injectable()
+class PricedGuard implements CanActivate {
+  constructor(private readonly pricing: PricingClient) {}
+  async canActivate(): Promise<boolean> {
+    return (await this.pricing.price('guard')) > 0;
+  }
+}
+
 @Controller()
 class PricingHandlers {
   constructor(private readonly pricing: PricingClient) {}
@@ -53,6 +65,12 @@ class PricingHandlers {
   @MessagePattern('promo')
   promo(): Promise<string> {
     return this.pricing.promo();
+  }
+
+  @MessagePattern('guarded')
+  @UseGuards(PricedGuard)
+  guarded(): string {
+    return 'in';
   }
 
   @EventPattern('price_changed')
@@ -87,7 +105,7 @@ describe.each(TRANSPORTS)('microservice handlers under an open circuit ($name)',
     const moduleRef = await Test.createTestingModule({
       imports: setup.imports,
       controllers: [PricingHandlers],
-      providers: setup.providers,
+      providers: [...setup.providers, PricedGuard],
     })
       .setLogger(new RecordingLogger())
       .compile();
@@ -124,6 +142,7 @@ describe.each(TRANSPORTS)('microservice handlers under an open circuit ($name)',
     const hits = setup.downstream.hits;
 
     await expect(send('price', 'a')).rejects.toEqual(openPricing());
+    await expect(send('guarded', {})).rejects.toEqual(openPricing()); // through the exception filter
     expect(await send('promo', {})).toBe(PROMO_FALLBACK);
     expect(setup.downstream.hits).toBe(hits);
 
@@ -132,6 +151,7 @@ describe.each(TRANSPORTS)('microservice handlers under an open circuit ($name)',
     expect(await send('price', 'a')).toBe(42);
     expect(service.get(CircuitBreakerRegistry).get('pricing').state).toBe(CircuitState.CLOSED);
     expect(await send('promo', {})).toBe('two for one');
+    expect(await send('guarded', {})).toBe('in');
   });
 
   it('rethrows the CircuitOpenError itself from an event handler, for the transport to handle', async () => {
