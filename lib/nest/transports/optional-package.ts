@@ -5,6 +5,7 @@
  */
 export function loadOptionalPackage<T>(name: string, usedFor: string): T {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional peers, loaded on first use
     return require(name) as T;
   } catch (error) {
     const code = (error as { code?: unknown }).code;
