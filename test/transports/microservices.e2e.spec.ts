@@ -9,6 +9,7 @@ import {
   type CanActivate,
   type ArgumentsHost,
   type ExceptionFilter,
+  type INestApplication,
   type INestMicroservice,
 } from '@nestjs/common';
 import {
@@ -89,7 +90,7 @@ const TRANSPORTS: TransportCase[] = [
 describe.each(TRANSPORTS)('microservice handlers under an open circuit ($name)', ({ transport }) => {
   let redis: RedisServer | undefined;
   let setup: PricingSetup;
-  let service: INestMicroservice;
+  let service: INestMicroservice | INestApplication;
   let client: ClientProxy;
 
   beforeAll(async () => {
@@ -100,6 +101,12 @@ describe.each(TRANSPORTS)('microservice handlers under an open circuit ($name)',
     await redis?.stop();
   });
 
+  async function microserviceOptions() {
+    return transport === Transport.TCP
+      ? { transport, options: { host: '127.0.0.1', port: await freePort() } }
+      : { transport, options: { host: '127.0.0.1', port: redis!.port } };
+  }
+
   async function start(moduleOptions?: Parameters<typeof pricingSetup>[0]): Promise<void> {
     setup = await pricingSetup(moduleOptions);
     const moduleRef = await Test.createTestingModule({
@@ -109,10 +116,7 @@ describe.each(TRANSPORTS)('microservice handlers under an open circuit ($name)',
     })
       .setLogger(new RecordingLogger())
       .compile();
-    const options =
-      transport === Transport.TCP
-        ? { transport, options: { host: '127.0.0.1', port: await freePort() } }
-        : { transport, options: { host: '127.0.0.1', port: redis!.port } };
+    const options = await microserviceOptions();
     service = moduleRef.createNestMicroservice<MicroserviceOptions>(options);
     service.useLogger(new RecordingLogger());
     await service.listen();
@@ -163,6 +167,27 @@ describe.each(TRANSPORTS)('microservice handlers under an open circuit ($name)',
     expect(eventErrors).toHaveLength(1);
     expect(eventErrors[0]).toBeInstanceOf(CircuitOpenError);
     expect(eventErrors[0]).toMatchObject({ breakerName: 'pricing', state: CircuitState.OPEN });
+  });
+
+  it('maps in a hybrid application that connects the microservice with inheritAppConfig', async () => {
+    setup = await pricingSetup();
+    const moduleRef = await Test.createTestingModule({
+      imports: setup.imports,
+      controllers: [PricingHandlers],
+      providers: [...setup.providers, PricedGuard],
+    })
+      .setLogger(new RecordingLogger())
+      .compile();
+    const app = moduleRef.createNestApplication({ logger: new RecordingLogger() });
+    const options = await microserviceOptions();
+    app.connectMicroservice<MicroserviceOptions>(options, { inheritAppConfig: true });
+    await app.startAllMicroservices();
+    await app.init();
+    service = app; // closed by afterEach
+    client = ClientProxyFactory.create(options);
+    await client.connect();
+    await trip();
+    await expect(send('price', 'a')).rejects.toEqual(openPricing());
   });
 
   it('leaves open circuits to Nest’s default RPC handling with mapOpenErrors: { rpc: false }', async () => {
