@@ -19,8 +19,8 @@ import { transportOpenError } from './transports/transport-open-error';
  * - GraphQL, microservices (gRPC included) and WebSockets: the open circuit becomes the transport's own
  *   error (see README, "Transports beyond HTTP").
  *
- * `CircuitBreakerModule` registers it app-wide unless every mapping is off; a transport whose mapping is
- * off gets Nest's default handling.
+ * `CircuitBreakerModule` registers it app-wide unless the HTTP mapping is off (then breaker errors reach the
+ * application's own filters untouched); a transport whose mapping is off gets Nest's default handling.
  *
  * @example
  * // Without the module-wide registration:

@@ -65,8 +65,3 @@ export function resolveOpenErrorMapping(options: {
   }
   return mapping;
 }
-
-/** True when at least one transport maps breaker errors (the exception filter is then registered). */
-export function mapsAny(mapping: OpenErrorMapping): boolean {
-  return TRANSPORT_KINDS.some((kind) => mapping[kind]);
-}
