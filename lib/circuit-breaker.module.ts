@@ -12,6 +12,7 @@ import { CircuitBreakerInterceptor } from './nest/circuit-breaker.interceptor';
 import { CircuitBreakerRegistry } from './nest/circuit-breaker.registry';
 import { CircuitBreakerStateLogger } from './nest/circuit-breaker-state.logger';
 import { CircuitOpenExceptionFilter } from './nest/circuit-open.filter';
+import { resolveOpenErrorMapping } from './nest/open-error-mapping';
 import type {
   CircuitBreakerModuleAsyncOptions,
   CircuitBreakerModuleOptions,
@@ -46,7 +47,7 @@ export class CircuitBreakerModule extends ConfigurableCircuitBreakerModule {
       );
     checkIsGlobal('forRoot', options.isGlobal);
     const http = resolveHttpOptions(options.http);
-    return assemble(super.forRoot(options), http, options.mapOpenToHttp !== false);
+    return assemble(super.forRoot(options), http, resolveOpenErrorMapping(options).http);
   }
 
   static override forRootAsync(options: CircuitBreakerModuleAsyncOptions): DynamicModule {
@@ -101,7 +102,8 @@ function assemble(base: DynamicModule, http: ResolvedHttpOptions | false, mapOpe
     CircuitOpenExceptionFilter,
     CircuitBreakerObservability,
   ];
-  // Registered only when it will map: with mapping off, open circuits reach the app's own filters untouched.
+  // Registered only when HTTP maps: with it off, breaker errors reach the app's own HTTP filters untouched (a
+  // filter cannot pass an error on). The other transports are mapped by the interceptor either way.
   if (mapOpen) providers.push({ provide: APP_FILTER, useExisting: CircuitOpenExceptionFilter });
   if (http !== false) providers.push(...createCircuitBreakerHttpProviders(http));
   return {

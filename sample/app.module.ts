@@ -1,7 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
 import { CircuitBreakerModule, type BreakerOptions, type CircuitStateStore, type Clock } from '../lib';
-import { CallTimeoutFilter } from './call-timeout.filter';
 import { CatalogueModule } from './catalogue/catalogue.module';
 import { ChaosModule } from './chaos/chaos.module';
 import { DownstreamModule } from './downstream/downstream.module';
@@ -54,7 +52,6 @@ export class AppModule {
         OrdersModule,
         ChaosModule,
       ],
-      providers: [{ provide: APP_FILTER, useClass: CallTimeoutFilter }],
     };
   }
 }

@@ -4,6 +4,7 @@ import { describeValue, suggest } from '../core/options';
 import type { BreakerRegistryOptions } from '../core/registry';
 import { isStateStore } from '../core/store';
 import { DEFAULT_HTTP_PATH } from './circuit-breaker.constants';
+import { resolveOpenErrorMapping } from './open-error-mapping';
 import type {
   CircuitBreakerHttpOptions,
   CircuitBreakerModuleOptions,
@@ -17,6 +18,7 @@ export const MODULE_OPTION_KEYS: string[] = [
   'strict',
   'http',
   'mapOpenToHttp',
+  'mapOpenErrors',
   'store',
   'clock',
   'metrics',
@@ -70,7 +72,7 @@ export function validateModuleOptions(options: unknown): CircuitBreakerModuleOpt
   checkKnownKeys(o, MODULE_OPTION_KEYS, '');
   checkBoolean('isGlobal', o.isGlobal);
   checkBoolean('strict', o.strict);
-  checkBoolean('mapOpenToHttp', o.mapOpenToHttp);
+  resolveOpenErrorMapping(o);
   resolveHttpOptions(o.http);
   checkStore(o.store);
   return o as CircuitBreakerModuleOptions;

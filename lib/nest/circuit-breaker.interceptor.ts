@@ -12,14 +12,24 @@ import { CircuitOpenError } from '../core/errors';
 import { specOf } from './circuit-breaker-method';
 import { CIRCUIT_BREAKER_OPTIONS, CIRCUIT_BREAKER_STATE_HEADER } from './circuit-breaker.constants';
 import { CircuitBreakerRegistry } from './circuit-breaker.registry';
-import { CircuitOpenHttpException, setRetryAfter } from './circuit-open-response';
+import {
+  BreakerHttpException,
+  httpAnswerOf,
+  isBreakerHttpError,
+  setRetryAfter,
+} from './circuit-open-response';
 import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-module-options.interface';
+import { resolveOpenErrorMapping, type OpenErrorMapping, type TransportKind } from './open-error-mapping';
+import { transportOpenError } from './transports/transport-open-error';
 
 /**
- * The HTTP face of the breakers, applied by `CircuitBreakerModule` to every route. On a route whose handler
- * is a `@CircuitBreaker` method it sets `X-Circuit-Breaker-State` (the handler itself runs through its
- * breaker and fallback). With `mapOpenToHttp` (the default), a `CircuitOpenError` thrown anywhere under the
- * route, by a nested service call too, becomes a 503 with `Retry-After`.
+ * The transport face of the breakers, applied by `CircuitBreakerModule` to every handler (routes, resolvers,
+ * message and event handlers, gateway handlers). Under `mapOpenErrors` (all on by default), a breaker error
+ * thrown anywhere under the handler, by a nested service call too, becomes the transport's own error: on
+ * HTTP a 503 with `Retry-After` (a call timeout a 504), on GraphQL a `SERVICE_UNAVAILABLE` error, on
+ * microservices an `RpcException` (gRPC: `UNAVAILABLE`), on WebSockets a `WsException`. On a route whose
+ * handler is a `@CircuitBreaker` method it also sets `X-Circuit-Breaker-State`. (The handler itself runs
+ * through its breaker and fallback.)
  *
  * @example
  * // Applied automatically; to apply it without the module-wide registration:
@@ -29,20 +39,36 @@ import type { CircuitBreakerModuleOptions } from './interfaces/circuit-breaker-m
  */
 @Injectable()
 export class CircuitBreakerInterceptor implements NestInterceptor {
-  private readonly mapOpen: boolean;
+  private readonly mapping: OpenErrorMapping;
 
   constructor(
     private readonly registry: CircuitBreakerRegistry,
     private readonly adapterHost: HttpAdapterHost,
     @Optional() @Inject(CIRCUIT_BREAKER_OPTIONS) options?: CircuitBreakerModuleOptions,
   ) {
-    this.mapOpen = options?.mapOpenToHttp !== false;
+    this.mapping = resolveOpenErrorMapping(options ?? {});
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (context.getType() !== 'http') return next.handle();
+    const type = context.getType<string>();
+    if (type === 'http') return this.interceptHttp(context, next);
+    if (this.mapping[type as TransportKind] !== true) return next.handle();
+    const handler = context.getHandler();
+
+    return next
+      .handle()
+      .pipe(
+        catchError((error: unknown) =>
+          throwError(() =>
+            error instanceof CircuitOpenError ? transportOpenError(error, context, handler) : error,
+          ),
+        ),
+      );
+  }
+
+  private interceptHttp(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const spec = specOf(context.getHandler());
-    if (spec === undefined && !this.mapOpen) return next.handle();
+    if (spec === undefined && !this.mapping.http) return next.handle();
     const response: unknown = context.switchToHttp().getResponse();
     const adapter = this.adapterHost.httpAdapter;
     // Only a route whose handler has a breaker gets the state header (and the operator that sets it).
@@ -59,9 +85,10 @@ export class CircuitBreakerInterceptor implements NestInterceptor {
     return handled.pipe(
       catchError((error: unknown) => {
         stamp?.();
-        if (this.mapOpen && error instanceof CircuitOpenError) {
-          setRetryAfter(adapter, response, error);
-          return throwError(() => new CircuitOpenHttpException(error));
+        if (this.mapping.http && isBreakerHttpError(error)) {
+          const answer = httpAnswerOf(error, (name) => this.registry.find(name)?.state);
+          setRetryAfter(adapter, response, answer);
+          return throwError(() => new BreakerHttpException(error, answer));
         }
         return throwError(() => error);
       }),

@@ -68,8 +68,21 @@ export interface CircuitBreakerModuleOptions {
    * (routes are mounted before the factory runs).
    */
   http?: false | CircuitBreakerHttpOptions;
-  /** A `CircuitOpenError` reaching the HTTP layer answers 503 with `Retry-After`. Default true. */
+  /**
+   * Alias of `mapOpenErrors.http`: a `CircuitOpenError` reaching the HTTP layer answers 503 with
+   * `Retry-After` (a `CallTimeoutError` 504, a `BulkheadFullError` 503). Default true. Giving both it and
+   * `mapOpenErrors` is fine only when they agree on HTTP.
+   */
   mapOpenToHttp?: boolean;
+  /**
+   * Which transports turn breaker errors into their own errors: `true` (the default) or `false` for all,
+   * or one switch per transport (a missing one stays on). HTTP: 503/504 JSON; GraphQL: a
+   * `SERVICE_UNAVAILABLE` error; microservices: `RpcException` (gRPC: `UNAVAILABLE`); WebSockets: `WsException`.
+   *
+   * @example
+   * CircuitBreakerModule.forRoot({ mapOpenErrors: { ws: false } }) // gateways handle CircuitOpenError themselves
+   */
+  mapOpenErrors?: boolean | { http?: boolean; graphql?: boolean; rpc?: boolean; ws?: boolean };
   /**
    * Where breaker state lives: in memory (the default), or shared by every instance of the app with
    * `new RedisStateStore({ connection })` from `nestjs-breaker/redis`. Closed on `app.close()` (a store
