@@ -4,6 +4,7 @@ import { BreakerConfigError } from './core/errors';
 import { describeValue } from './core/options';
 import { createCircuitBreakerControllers } from './http/circuit-breaker-controllers';
 import { CircuitBreakerObservability } from './http/circuit-breaker-observability.service';
+import { CircuitBreakerOtel } from './integrations/otel/circuit-breaker-otel.service';
 import { ConfigurableCircuitBreakerModule } from './circuit-breaker.module-definition';
 import { resolveHttpOptions, type ResolvedHttpOptions } from './nest/circuit-breaker-options';
 import { CIRCUIT_BREAKER_OPTIONS } from './nest/circuit-breaker.constants';
@@ -100,6 +101,7 @@ function assemble(base: DynamicModule, http: ResolvedHttpOptions | false, mapOpe
     { provide: APP_INTERCEPTOR, useExisting: CircuitBreakerInterceptor },
     CircuitOpenExceptionFilter,
     CircuitBreakerObservability,
+    CircuitBreakerOtel,
   ];
   // Registered only when it will map: with mapping off, open circuits reach the app's own filters untouched.
   if (mapOpen) providers.push({ provide: APP_FILTER, useExisting: CircuitOpenExceptionFilter });
