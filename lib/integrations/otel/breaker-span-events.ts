@@ -35,7 +35,11 @@ export class BreakerSpanEvents {
     const attributes = this.identity(breaker, event);
     attributes[ATTR.state] = breaker.state;
     attributes[ATTR.reason] = event.type === 'rejected' ? rejectionReason(event.error) : causeOf(event.error);
-    span.addEvent(event.type === 'rejected' ? SPAN_EVENT.rejected : SPAN_EVENT.fallback, attributes, event.at);
+    span.addEvent(
+      event.type === 'rejected' ? SPAN_EVENT.rejected : SPAN_EVENT.fallback,
+      attributes,
+      event.at,
+    );
   }
 
   private stateChange(breaker: Breaker, event: BreakerEvent): void {

@@ -32,10 +32,7 @@ export class CircuitBreakerOtel implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     if (this.options === undefined || this.instrumentation !== undefined) return;
     const { instrumentBreakers } = loadOtelIntegration();
-    this.instrumentation = instrumentBreakers(
-      this.registry,
-      this.options as BreakerInstrumentationOptions,
-    );
+    this.instrumentation = instrumentBreakers(this.registry, this.options as BreakerInstrumentationOptions);
   }
 
   onModuleDestroy(): void {

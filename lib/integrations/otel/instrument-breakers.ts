@@ -73,8 +73,7 @@ export function instrumentBreakers(
 ): BreakerInstrumentation {
   const checked = checkOptions(options);
   const meterProvider = checked.meterProvider ?? metrics.getMeterProvider();
-  const spans =
-    checked.tracerProvider === false ? undefined : new BreakerSpanEvents(checked.tracerProvider);
+  const spans = checked.tracerProvider === false ? undefined : new BreakerSpanEvents(checked.tracerProvider);
   return new RegistryInstrumentation(
     registry,
     meterProvider.getMeter(INSTRUMENTATION_SCOPE),
