@@ -8,7 +8,15 @@ import {
 import { instrumentBreakers, SPAN_EVENT, type BreakerInstrumentation } from '../../lib/integrations/otel';
 import { countsOf } from '../../lib/integrations/otel/breaker-tally';
 import { metrics } from '@opentelemetry/api';
-import { createOtelHarness, enableContext, pointsOf, trace, valueOf, type OtelHarness } from './otel-harness';
+import {
+  createOtelHarness,
+  enableContext,
+  pointsOf,
+  trace,
+  valueOf,
+  type OtelHarness,
+  type Point,
+} from './otel-harness';
 
 class DownstreamError extends Error {
   constructor() {
@@ -52,10 +60,7 @@ describe('instrumentBreakers (framework-free core, real OpenTelemetry SDK)', () 
   }
 
   /** Every `circuit_breaker.calls` point of one breaker, summed per outcome. */
-  function byOutcome(
-    points: Map<string, { attributes: Record<string, unknown>; value: number }[]>,
-    name: string,
-  ) {
+  function byOutcome(points: Map<string, Point[]>, name: string) {
     const out: Record<string, number> = Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
     for (const p of pointsOf(points.get('circuit_breaker.calls'), { 'circuit_breaker.name': name })) {
       out[p.attributes['circuit_breaker.outcome'] as string] += p.value;
