@@ -1,14 +1,12 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { Breaker } from '../../core/breaker';
-import { CircuitState } from '../../core/circuit-state';
+import type { CircuitState } from '../../core/circuit-state';
 import type { BreakerSnapshot } from '../../core/types';
 import { ATTR, seriesAttributes } from './breaker-attributes';
 import { OTHER_ERROR_TYPE, TIMEOUT_ERROR_TYPE } from './error-type';
 
 /** Distinct `error.type` values kept per breaker; further types are counted as `_OTHER`. */
 export const MAX_ERROR_TYPES = 50;
-
-const STATES = Object.values(CircuitState);
 
 /** The outcomes of `circuit_breaker.calls`: disjoint, so their sum is every settled call. */
 export type CallOutcome = 'success' | 'failure' | 'ignored' | 'rejected' | 'throttled' | 'cancelled';
@@ -73,11 +71,27 @@ export class BreakerTally {
   readonly series: Attributes;
   private readonly outcomeAttrs = new Map<string, Attributes>();
   private readonly transitionAttrs = new Map<string, Attributes>();
-  readonly stateAttrs: readonly (readonly [CircuitState, Attributes])[];
+  /** The states this breaker has been seen in, with their gauge attributes. */
+  private readonly seenStates = new Map<CircuitState, Attributes>();
 
   constructor(readonly name: string) {
     this.series = seriesAttributes(name);
-    this.stateAttrs = STATES.map((state) => [state, { ...this.series, [ATTR.state]: state }] as const);
+  }
+
+  /**
+   * The states to report on the state gauge: every state seen so far (at a collection or in a
+   * transition; the current one included). Once reported, a state is reported on every collection (0 when left), so that no stale 1
+   * lingers; a state never entered is not reported, which keeps one series per breaker for the usual
+   * one that never leaves CLOSED (the SDK's default limit is 2,000 series per instrument).
+   */
+  statesToReport(current: CircuitState): Map<CircuitState, Attributes> {
+    this.sawState(current);
+    return this.seenStates;
+  }
+
+  /** Marks a state as entered or left (from a transition), so the gauge reports it from now on. */
+  sawState(state: CircuitState): void {
+    if (!this.seenStates.has(state)) this.seenStates.set(state, { ...this.series, [ATTR.state]: state });
   }
 
   /** Counts a non-timeout failure under its type (new types beyond the cap go to `_OTHER`). */

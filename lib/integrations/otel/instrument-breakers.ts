@@ -1,6 +1,7 @@
 import {
   diag,
   metrics,
+  type Attributes,
   type BatchObservableResult,
   type Histogram,
   type Meter,
@@ -194,6 +195,8 @@ class RegistryInstrumentation implements BreakerInstrumentation {
         tally.countFailure(type === TIMEOUT_ERROR_TYPE ? 'CallTimeoutError' : type);
       } else if (event.type === 'state_change' && event.from !== undefined && event.to !== undefined) {
         tally.countTransition(event.from, event.to);
+        tally.sawState(event.from);
+        tally.sawState(event.to);
       }
       this.spans?.record(breaker, event);
     } catch (error) {
@@ -211,24 +214,35 @@ class RegistryInstrumentation implements BreakerInstrumentation {
       const snapshot = snapshots[name];
       const tally = this.tallyFor(name);
       const total = tally.totals(snapshot);
+      // Counters start reporting at their first non-zero value (absent reads as 0): most breakers only ever
+      // succeed, and every series counts against the SDK's per-instrument limit.
       const calls = this.calls;
-      result.observe(calls, total.success, tally.outcome('success'));
+      observeCount(result, calls, total.success, tally.outcome('success'));
       for (const [type, count] of tally.failureSplit(total)) {
-        result.observe(calls, count, tally.outcome('failure', type));
+        observeCount(result, calls, count, tally.outcome('failure', type));
       }
-      result.observe(calls, total.ignored, tally.outcome('ignored'));
-      result.observe(calls, total.rejected, tally.outcome('rejected'));
-      result.observe(calls, total.throttled, tally.outcome('throttled'));
-      result.observe(calls, total.cancelled, tally.outcome('cancelled'));
-      result.observe(this.fallbacks, total.fallbacks, tally.series);
+      observeCount(result, calls, total.ignored, tally.outcome('ignored'));
+      observeCount(result, calls, total.rejected, tally.outcome('rejected'));
+      observeCount(result, calls, total.throttled, tally.outcome('throttled'));
+      observeCount(result, calls, total.cancelled, tally.outcome('cancelled'));
+      observeCount(result, this.fallbacks, total.fallbacks, tally.series);
       for (const [attributes, count] of tally.transitionSeries()) {
         result.observe(this.transitions, count, attributes);
       }
-      for (const [state, attributes] of tally.stateAttrs) {
+      for (const [state, attributes] of tally.statesToReport(snapshot.state)) {
         result.observe(this.state, state === snapshot.state ? 1 : 0, attributes);
       }
     }
   }
+}
+
+function observeCount(
+  result: BatchObservableResult,
+  counter: Observable,
+  count: number,
+  attributes: Attributes,
+): void {
+  if (count > 0) result.observe(counter, count, attributes);
 }
 
 function checkOptions(options: unknown): BreakerInstrumentationOptions {
