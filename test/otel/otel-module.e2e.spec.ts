@@ -235,6 +235,32 @@ describe('otel module option', () => {
     await expect(compile()).rejects.toThrow(message);
   });
 
+  it('takes otel from a forRootAsync factory', async () => {
+    const otel = createOtelHarness();
+    try {
+      const moduleRef = await Test.createTestingModule({
+        imports: [
+          CircuitBreakerModule.forRootAsync({
+            useFactory: () => ({ breakers: { payment: {} }, otel: { meterProvider: otel.meterProvider } }),
+          }),
+        ],
+      }).compile();
+      const app = moduleRef.createNestApplication({ logger: false, abortOnError: false });
+      await app.init();
+      app
+        .get(CircuitBreakerRegistry)
+        .get('payment')
+        .executeSync(() => 'ok');
+      const calls = (await otel.collect()).get('circuit_breaker.calls');
+      expect(
+        valueOf(calls, { 'circuit_breaker.name': 'payment', 'circuit_breaker.outcome': 'success' }),
+      ).toBe(1);
+      await app.close();
+    } finally {
+      await otel.shutdown();
+    }
+  });
+
   it('exposes the registry as usual alongside it', async () => {
     const app = await bootApp('fastify', { otel: { callDuration: false, tracerProvider: false } });
     expect(app.registry).toBeInstanceOf(CircuitBreakerRegistry);
