@@ -89,6 +89,8 @@ class RegistryInstrumentation implements BreakerInstrumentation {
   private readonly fallbacks: Observable;
   private readonly transitions: Observable;
   private readonly state: Observable;
+  /** What one collection callback reports: every instrument but the histogram (recorded per call). */
+  private readonly observables: Observable[];
   private readonly duration: Histogram | undefined;
   private readonly collect = (result: BatchObservableResult): void => this.observe(result);
   private stopCreated: (() => void) | undefined;
@@ -114,7 +116,7 @@ class RegistryInstrumentation implements BreakerInstrumentation {
       unit: '{transition}',
     });
     this.state = meter.createObservableGauge('circuit_breaker.state', {
-      description: 'Circuit breaker state: 1 for the current state, 0 for the others.',
+      description: 'Circuit breaker state: 1 for the current state, 0 for the states it has left.',
       unit: '1',
     });
     this.duration = callDuration
@@ -124,12 +126,8 @@ class RegistryInstrumentation implements BreakerInstrumentation {
           advice: { explicitBucketBoundaries: [...DEFAULT_CALL_DURATION_BUCKETS] },
         })
       : undefined;
-    meter.addBatchObservableCallback(this.collect, [
-      this.calls,
-      this.fallbacks,
-      this.transitions,
-      this.state,
-    ]);
+    this.observables = [this.calls, this.fallbacks, this.transitions, this.state];
+    meter.addBatchObservableCallback(this.collect, this.observables);
     this.stopCreated = registry.onBreakerCreated((breaker) => this.attach(breaker));
     for (const name of registry.names()) this.attach(registry.get(name));
   }
@@ -138,12 +136,7 @@ class RegistryInstrumentation implements BreakerInstrumentation {
     if (this.stopCreated === undefined) return;
     this.stopCreated();
     this.stopCreated = undefined;
-    this.meter.removeBatchObservableCallback(this.collect, [
-      this.calls,
-      this.fallbacks,
-      this.transitions,
-      this.state,
-    ]);
+    this.meter.removeBatchObservableCallback(this.collect, this.observables);
     for (const tally of this.tallies.values()) {
       tally.detach?.();
       tally.detach = undefined;
