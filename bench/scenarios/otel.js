@@ -144,8 +144,8 @@ async function collectCheck(ctx, log) {
 
 module.exports = {
   id: 'otel',
-  order: 8,
-  title: '8. OpenTelemetry: what instrumentBreakers costs per call; collection time',
+  order: 10,
+  title: '10. OpenTelemetry: what instrumentBreakers costs per call; collection time',
   unit: 'ns/call',
   cases: [
     perCallCase('off', 'registry breaker, OpenTelemetry off', false),
