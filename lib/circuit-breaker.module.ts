@@ -4,6 +4,7 @@ import { BreakerConfigError } from './core/errors';
 import { describeValue } from './core/options';
 import { createCircuitBreakerControllers, createCircuitBreakerHttpProviders } from './http/mount';
 import { CircuitBreakerObservability } from './http/observability.service';
+import { CircuitBreakerOtel } from './integrations/otel/circuit-breaker-otel.service';
 import { ConfigurableCircuitBreakerModule } from './circuit-breaker.module-definition';
 import { resolveHttpOptions, type ResolvedHttpOptions } from './nest/circuit-breaker-options';
 import { CIRCUIT_BREAKER_OPTIONS } from './nest/circuit-breaker.constants';
@@ -101,6 +102,7 @@ function assemble(base: DynamicModule, http: ResolvedHttpOptions | false, mapOpe
     { provide: APP_INTERCEPTOR, useExisting: CircuitBreakerInterceptor },
     CircuitOpenExceptionFilter,
     CircuitBreakerObservability,
+    CircuitBreakerOtel,
   ];
   // Registered only when HTTP maps: with it off, breaker errors reach the app's own HTTP filters untouched (a
   // filter cannot pass an error on). The other transports are mapped by the interceptor either way.

@@ -13,6 +13,14 @@ export interface DurationObserver {
 
 const NO_OBSERVERS: readonly DurationObserver[] = [];
 
+/**
+ * Receives a breaker's notable events (failures, timeouts, ignored errors, rejections, fallbacks and state
+ * changes), never its successes: watching them costs a call nothing unless it is notable.
+ */
+export type NotableEventObserver = (event: BreakerEvent) => void;
+
+const NO_NOTABLE_OBSERVERS: readonly NotableEventObserver[] = [];
+
 /** Event sinks a registry hands to its breakers so `registry.events$` sees every breaker. */
 export interface EventSinks {
   calls: EventHub;
@@ -34,6 +42,8 @@ export abstract class BreakerReporting {
   private recent: RingBuffer<BreakerEvent> | undefined = undefined;
   // Replaced, never mutated, by observeDurations: every breaker can start with the one shared empty list.
   protected durationObservers: readonly DurationObserver[] = NO_OBSERVERS;
+  // Replaced, never mutated, like durationObservers.
+  private notableObservers: readonly NotableEventObserver[] = NO_NOTABLE_OBSERVERS;
 
   constructor(
     readonly name: string,
@@ -59,6 +69,18 @@ export abstract class BreakerReporting {
     };
   }
 
+  /**
+   * Hands every notable event of this breaker (see `NotableEventObserver`) to `observer`, synchronously
+   * from the call that caused it, until the returned function is called. Unlike `events$`, successes
+   * stay on their fast path. The observer must not throw: it runs inside the caller's call.
+   */
+  observeNotableEvents(observer: NotableEventObserver): () => void {
+    this.notableObservers = [...this.notableObservers, observer];
+    return () => {
+      this.notableObservers = this.notableObservers.filter((o) => o !== observer);
+    };
+  }
+
   /** Recomputes which clock reads a call needs (observers need both ends of every call). */
   protected abstract updateTiming(): void;
 
@@ -77,6 +99,7 @@ export abstract class BreakerReporting {
     // Nobody would see the event: don't build it (this runs for every failure and rejection).
     if (
       this.options.recentEventsSize === 0 &&
+      this.notableObservers.length === 0 &&
       !this.callHub.active &&
       !(this.sinks !== undefined && this.sinks.calls.active)
     )
@@ -86,6 +109,7 @@ export abstract class BreakerReporting {
     if (durationMs !== undefined) event.durationMs = durationMs;
     this.remember(event);
     this.publish(event);
+    this.tellNotable(event);
   }
 
   /** Records a `state_change` and hands it to the transition listeners. */
@@ -93,6 +117,12 @@ export abstract class BreakerReporting {
     this.remember(event);
     if (this.transitionHub.active) this.transitionHub.emit(event);
     if (this.sinks !== undefined && this.sinks.transitions.active) this.sinks.transitions.emit(event);
+    this.tellNotable(event);
+  }
+
+  private tellNotable(event: BreakerEvent): void {
+    const observers = this.notableObservers;
+    for (let i = 0; i < observers.length; i++) observers[i](event);
   }
 
   private remember(event: BreakerEvent): void {

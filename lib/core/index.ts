@@ -27,7 +27,7 @@ export type {
   ErrorClass,
   StoreStatus,
 } from './types';
-export type { MachineState, DurationObserver } from './state-machine';
+export type { MachineState, DurationObserver, NotableEventObserver } from './state-machine';
 export {
   MemoryStateStore,
   type CircuitStateStore,

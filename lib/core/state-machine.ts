@@ -1,4 +1,4 @@
-import type { DurationObserver, EventSinks } from './breaker-reporting';
+import type { DurationObserver, EventSinks, NotableEventObserver } from './breaker-reporting';
 import type { CircuitState } from './circuit-state';
 import { CircuitCore } from './circuit-core';
 import { FleetParticipation } from './fleet-participation';
@@ -24,7 +24,7 @@ import type { BreakerSnapshot, StoreStatus } from './types';
  * pipelines compare against it on every call.
  */
 export const REJECTED = NO_PERMIT;
-export type { DurationObserver, EventSinks };
+export type { DurationObserver, EventSinks, NotableEventObserver };
 
 /** The part of a breaker's state that a shared store publishes and adopts: one small value. */
 export interface MachineState {

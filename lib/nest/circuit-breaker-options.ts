@@ -23,6 +23,7 @@ export const MODULE_OPTION_KEYS: string[] = [
   'clock',
   'metrics',
   'events',
+  'otel',
 ];
 
 /** The metrics controller's mount after defaults and validation. */

@@ -95,6 +95,27 @@ export interface CircuitBreakerModuleOptions {
   metrics?: CircuitBreakerMetricsOptions;
   /** The server-sent event stream (`GET <http.path>/events`). */
   events?: CircuitBreakerEventsOptions;
+  /**
+   * OpenTelemetry metrics and span events (needs `@opentelemetry/api`): `true` for the global providers,
+   * or the providers to use. Default off. See `nestjs-breaker/otel`.
+   */
+  otel?: boolean | CircuitBreakerOtelOptions;
+}
+
+/**
+ * Where `otel` sends the breakers' metrics and span events. Typed by shape, so that these options compile
+ * without `@opentelemetry/api` installed; pass the SDK's providers.
+ */
+export interface CircuitBreakerOtelOptions {
+  /** An OpenTelemetry `MeterProvider`. Default: the global one. */
+  meterProvider?: { getMeter(name: string, version?: string): unknown };
+  /**
+   * An OpenTelemetry `TracerProvider`, used for a state change made while no span is active. Default: the
+   * global one; `false`: no span events.
+   */
+  tracerProvider?: { getTracer(name: string, version?: string): unknown } | false;
+  /** Record `circuit_breaker.call.duration` (two clock reads and one histogram record per call). Default true. */
+  callDuration?: boolean;
 }
 
 /** What `useClass` / `useExisting` of `forRootAsync` must implement. */
