@@ -80,11 +80,11 @@ type Method = (...args: unknown[]) => unknown;
  *   queueCharge(amount: number, error: unknown): Receipt { return { queued: true, amount }; }
  * }
  */
-export function CircuitBreaker<const M extends string = never>(
+export function CircuitBreaker<M extends string = never>(
   name: string,
   options?: CircuitBreakerMethodOptions<M>,
 ): CircuitBreakerDecorator<M>;
-export function CircuitBreaker<const M extends string = never>(
+export function CircuitBreaker<M extends string = never>(
   options: CircuitBreakerMethodOptions<M> & { name: string },
 ): CircuitBreakerDecorator<M>;
 export function CircuitBreaker(
