@@ -10,12 +10,14 @@ import { protectMethod } from './protected-method';
  * named breaker itself (merged over `forRoot`'s `breakers[name]` and `defaults`), so methods sharing a
  * name must not give different values.
  *
- * `F` is the type of `fallback` as written, kept so that the decorator can check a method name against
- * the class it is applied to.
+ * `M` is a method-name `fallback` as written, kept so that the decorator can check it against the class
+ * it is applied to. (Only names are captured: a function fallback keeps its parameters typed from the
+ * context, as before.)
  */
-export interface CircuitBreakerMethodOptions<
-  F extends string | FallbackOption = string | FallbackOption,
-> extends Omit<BreakerOptions, 'fallback'> {
+export interface CircuitBreakerMethodOptions<M extends string = string> extends Omit<
+  BreakerOptions,
+  'fallback'
+> {
   /**
    * The name of a public method on the same class, called as `method(...args, error)` on the same
    * instance (checked by the compiler); a function called the same way; `{ value }`; or `{ lastKnownGood }`
@@ -24,7 +26,7 @@ export interface CircuitBreakerMethodOptions<
    * @example
    * @CircuitBreaker('payment', { fallback: 'queueForLater' }) // 'queueForLater' must be a method of the class
    */
-  fallback?: F;
+  fallback?: M | FallbackOption;
 }
 
 /** The names of the public methods of `T` (own and inherited). */
@@ -78,17 +80,17 @@ type Method = (...args: unknown[]) => unknown;
  *   queueCharge(amount: number, error: unknown): Receipt { return { queued: true, amount }; }
  * }
  */
-export function CircuitBreaker<const F extends string | FallbackOption = never>(
+export function CircuitBreaker<M extends string = never>(
   name: string,
-  options?: CircuitBreakerMethodOptions<F>,
-): CircuitBreakerDecorator<F>;
-export function CircuitBreaker<const F extends string | FallbackOption = never>(
-  options: CircuitBreakerMethodOptions<F> & { name: string },
-): CircuitBreakerDecorator<F>;
+  options?: CircuitBreakerMethodOptions<M>,
+): CircuitBreakerDecorator<M>;
+export function CircuitBreaker<M extends string = never>(
+  options: CircuitBreakerMethodOptions<M> & { name: string },
+): CircuitBreakerDecorator<M>;
 export function CircuitBreaker(
   nameOrOptions: string | (CircuitBreakerMethodOptions & { name: string }),
   maybeOptions?: CircuitBreakerMethodOptions,
-): CircuitBreakerDecorator<string | FallbackOption> {
+): CircuitBreakerDecorator<string> {
   const { name, options } = splitArguments(nameOrOptions, maybeOptions);
   const { fallback, ...overrides } = options;
   if (fallback !== undefined && typeof fallback !== 'string' && typeof fallback !== 'function') {

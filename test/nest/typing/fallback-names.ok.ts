@@ -40,6 +40,12 @@ export class Shop extends Base {
     return id;
   }
 
+  // Unannotated parameters are still typed from the context (the README's form).
+  @CircuitBreaker({ name: 'inventory', fallback: (id, error) => `${String(id)}: ${String(error)}` })
+  withArrow(id: string): string {
+    return id;
+  }
+
   @CircuitBreaker('inventory', { fallback: { value: 'none' } })
   withValue(): string {
     return 'some';
