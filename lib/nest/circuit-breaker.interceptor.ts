@@ -23,8 +23,8 @@ import { resolveOpenErrorMapping, type OpenErrorMapping, type TransportKind } fr
 import { transportOpenError } from './transports/transport-open-error';
 
 /**
- * The transport face of the breakers, applied by `CircuitBreakerModule` to every handler (routes, resolvers,
- * message and event handlers, gateway handlers). Under `mapOpenErrors` (all on by default), a breaker error
+ * The transport face of the breakers, applied by `CircuitBreakerModule` to every route, resolver and
+ * microservice handler (WebSocket gateways take no global interceptor in Nest: bind it on the gateway). Under `mapOpenErrors` (all on by default), a breaker error
  * thrown anywhere under the handler, by a nested service call too, becomes the transport's own error: on
  * HTTP a 503 with `Retry-After` (a call timeout a 504), on GraphQL a `SERVICE_UNAVAILABLE` error, on
  * microservices an `RpcException` (gRPC: `UNAVAILABLE`), on WebSockets a `WsException`. On a route whose
@@ -32,10 +32,10 @@ import { transportOpenError } from './transports/transport-open-error';
  * through its breaker and fallback.)
  *
  * @example
- * // Applied automatically; to apply it without the module-wide registration:
+ * // Applied automatically, except on gateways (and without the module-wide registration):
  * @UseInterceptors(CircuitBreakerInterceptor)
- * @Controller('orders')
- * export class OrdersController {}
+ * @WebSocketGateway()
+ * export class PricingGateway {}
  */
 @Injectable()
 export class CircuitBreakerInterceptor implements NestInterceptor {

@@ -15,11 +15,21 @@ import { bootApp, PLATFORMS, RecordingLogger, type Platform } from './support/ap
 
 /** A downstream the test answers by hand: each call waits until `release()`. */
 class HeldDownstream {
-  readonly pending: (() => void)[] = [];
+  private pending: (() => void)[] = [];
+  private onHeld: (() => void) | undefined;
   call(): Promise<string> {
-    return new Promise((resolve) => this.pending.push(() => resolve('done')));
+    return new Promise((resolve) => {
+      this.pending.push(() => resolve('done'));
+      this.onHeld?.();
+    });
+  }
+  /** Resolves once a call is held (it reached the downstream). */
+  whenHeld(): Promise<void> {
+    if (this.pending.length > 0) return Promise.resolve();
+    return new Promise((resolve) => (this.onHeld = resolve));
   }
   release(): void {
+    this.onHeld = undefined;
     for (const resolve of this.pending.splice(0)) resolve();
   }
 }
@@ -138,7 +148,7 @@ describe.each(PLATFORMS)('timeouts and full bulkheads at the HTTP layer (%s)', (
         .get('/report')
         .then((r) => r);
       // The first request holds the only slot once it reached the downstream.
-      await waitFor(() => downstream.pending.length === 1);
+      await downstream.whenHeld();
       const rejected = await request(server).get('/report').expect(503);
       expect(rejected.headers['retry-after']).toBe('1');
       expect(rejected.body).toEqual({
@@ -190,9 +200,3 @@ describe('throttled rejections at the HTTP layer', () => {
     }
   });
 });
-
-/** Lets the event loop turn until `condition` holds (the request travels through real sockets). */
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setImmediate(resolve));
-  if (!condition()) throw new Error('condition never held');
-}

@@ -161,7 +161,9 @@ describe.each(PLATFORMS)('a decorated service behind a real route (%s)', (platfo
   it('trips on a hanging downstream through callTimeoutMs, aborting the request', async () => {
     registry.register('payment', { failureThreshold: 1, halfOpenAfterMs: 30_000, callTimeoutMs: 50 });
     downstream.mode = 'hang';
-    await request(app.getHttpServer()).get('/pay').expect(500);
+    await request(app.getHttpServer())
+      .get('/pay')
+      .expect(504, /"breaker":"payment"/);
     expect(registry.get('payment').snapshot()).toMatchObject({ state: 'open', timeouts: 1 });
     await request(app.getHttpServer()).get('/pay').expect(503);
     expect(downstream.hits).toBe(1);

@@ -1,6 +1,6 @@
 // GraphQL resolvers under an open circuit, on Apollo (Express) and Mercurius (Fastify), over real HTTP.
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
-import type { INestApplication } from '@nestjs/common';
+import { Injectable, UseGuards, type CanActivate, type INestApplication } from '@nestjs/common';
 import {
   Args,
   Field,
@@ -31,6 +31,15 @@ class Product {
   sku!: string;
 }
 
+/** A guard whose own dependency is behind the breaker: its open circuit reaches the exception filter. */
+@Injectable()
+class PricedGuard implements CanActivate {
+  constructor(private readonly pricing: PricingClient) {}
+  async canActivate(): Promise<boolean> {
+    return (await this.pricing.price('guard')) > 0;
+  }
+}
+
 @Resolver(() => Product)
 class CatalogueResolver {
   constructor(private readonly pricing: PricingClient) {}
@@ -54,6 +63,12 @@ class CatalogueResolver {
   @ResolveField(() => Int, { nullable: true })
   price(@Parent() product: Product): Promise<number> {
     return this.pricing.price(product.sku);
+  }
+
+  @Query(() => String, { nullable: true })
+  @UseGuards(PricedGuard)
+  guarded(): string {
+    return 'in';
   }
 
   @Query(() => String)
@@ -105,7 +120,7 @@ describe.each(DRIVERS)('GraphQL under an open circuit ($driver)', ({ platform, g
     setup = await pricingSetup();
     app = await bootApp(platform, {
       imports: [graphql(), ...setup.imports],
-      providers: [CatalogueResolver, ...setup.providers],
+      providers: [CatalogueResolver, PricedGuard, ...setup.providers],
     });
   });
 
@@ -151,6 +166,9 @@ describe.each(DRIVERS)('GraphQL under an open circuit ($driver)', ({ platform, g
     expect(Object.keys(byPath).sort()).toEqual(['product.price', 'quote']);
     expect(byPath.quote).toMatchObject(unavailable);
     expect(byPath['product.price']).toMatchObject(unavailable);
+    const guarded = await query('{ status guarded }'); // met in a guard: mapped by the exception filter
+    expect(guarded.data).toEqual({ status: 'open for business', guarded: null });
+    expect(guarded.errors).toEqual([expect.objectContaining({ ...unavailable, path: ['guarded'] })]);
     expect(setup.downstream.hits).toBe(hits); // nothing reached the downstream
 
     setup.downstream.mode = 'ok';
