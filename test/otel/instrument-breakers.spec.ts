@@ -1,5 +1,6 @@
 import {
   BreakerConfigError,
+  CircuitOpenError,
   BreakerRegistry,
   ManualClock,
   type BreakerOptions,
@@ -7,7 +8,7 @@ import {
 } from '../../lib/core';
 import { instrumentBreakers, SPAN_EVENT, type BreakerInstrumentation } from '../../lib/integrations/otel';
 import { countsOf } from '../../lib/integrations/otel/breaker-tally';
-import { metrics } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, metrics } from '@opentelemetry/api';
 import {
   createOtelHarness,
   enableContext,
@@ -17,6 +18,8 @@ import {
   type OtelHarness,
   type Point,
 } from './otel-harness';
+
+const noop = (): void => undefined;
 
 class DownstreamError extends Error {
   constructor() {
@@ -384,6 +387,43 @@ describe('instrumentBreakers (framework-free core, real OpenTelemetry SDK)', () 
           },
         },
       ]);
+    });
+
+    it('never lets a throwing span break the call: the error is reported once through diag', async () => {
+      const registry = setup({ payment: {} });
+      registry.get('payment').forceOpen();
+      const errors: unknown[][] = [];
+      diag.setLogger(
+        {
+          error: (...args: unknown[]) => errors.push(args),
+          warn: noop,
+          info: noop,
+          debug: noop,
+          verbose: noop,
+        },
+        DiagLogLevel.ERROR,
+      );
+      const hostile = trace.wrapSpanContext({
+        traceId: 'a'.repeat(32),
+        spanId: 'b'.repeat(16),
+        traceFlags: 1,
+      });
+      hostile.isRecording = () => true;
+      hostile.addEvent = () => {
+        throw new Error('exporter exploded');
+      };
+      try {
+        for (let i = 0; i < 3; i++) {
+          await context.with(trace.setSpan(context.active(), hostile), async () => {
+            await expect(registry.get('payment').executePromise(ok)).rejects.toBeInstanceOf(CircuitOpenError);
+          });
+        }
+        expect(errors).toHaveLength(1);
+        expect(String(errors[0][0])).toMatch(/OpenTelemetry instrumentation failed on a "rejected" event/);
+        expect(registry.get('payment').snapshot().rejectedCalls).toBe(3);
+      } finally {
+        diag.disable();
+      }
     });
 
     it('creates no span for calls: without an active span a rejection leaves no trace', async () => {

@@ -5,14 +5,23 @@ import type { BreakerEvent } from '../../core/types';
 import { ATTR } from './breaker-attributes';
 import { errorType } from './error-type';
 
-/** Span event names. */
+/**
+ * The names of the span events the instrumentation adds (each with `circuit_breaker.name`,
+ * `circuit_breaker.state` and `circuit_breaker.reason`).
+ *
+ * @example
+ * const rejections = span.events.filter((e) => e.name === SPAN_EVENT.rejected);
+ */
 export const SPAN_EVENT = {
   rejected: 'circuit_breaker.rejected',
   fallback: 'circuit_breaker.fallback',
   stateChange: 'circuit_breaker.state_change',
 } as const;
 
-/** Where a state change goes when no span is active: a short span of its own, from this provider. */
+/**
+ * The tracer of the short span a state change gets when no span is active. Event times are the SDK's own
+ * (events are delivered as they happen): the breaker's clock may be a test's or a monotonic one.
+ */
 const TRACER_NAME = 'nestjs-breaker';
 
 /**
@@ -35,11 +44,7 @@ export class BreakerSpanEvents {
     const attributes = this.identity(breaker, event);
     attributes[ATTR.state] = breaker.state;
     attributes[ATTR.reason] = event.type === 'rejected' ? rejectionReason(event.error) : causeOf(event.error);
-    span.addEvent(
-      event.type === 'rejected' ? SPAN_EVENT.rejected : SPAN_EVENT.fallback,
-      attributes,
-      event.at,
-    );
+    span.addEvent(event.type === 'rejected' ? SPAN_EVENT.rejected : SPAN_EVENT.fallback, attributes);
   }
 
   private stateChange(breaker: Breaker, event: BreakerEvent): void {
@@ -50,16 +55,15 @@ export class BreakerSpanEvents {
     if (event.reason !== undefined) attributes[ATTR.reason] = event.reason;
     const active = trace.getActiveSpan();
     if (active !== undefined && active.isRecording()) {
-      active.addEvent(SPAN_EVENT.stateChange, attributes, event.at);
+      active.addEvent(SPAN_EVENT.stateChange, attributes);
       return;
     }
     const provider = this.tracerProvider ?? trace.getTracerProvider();
     const span: Span = provider.getTracer(TRACER_NAME).startSpan(SPAN_EVENT.stateChange, {
-      startTime: event.at,
       attributes: { [ATTR.name]: breaker.name },
     });
-    span.addEvent(SPAN_EVENT.stateChange, attributes, event.at);
-    span.end(event.at);
+    span.addEvent(SPAN_EVENT.stateChange, attributes);
+    span.end();
   }
 
   /** The breaker's name, and its key when the event comes from one key of a keyed family. */

@@ -29,7 +29,13 @@ export const DEFAULT_CALL_DURATION_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ];
 
-/** Where the breaker metrics and span events go. */
+/**
+ * Where the breaker metrics and span events go.
+ *
+ * @example
+ * // metrics to this provider, no span events, no per-call histogram
+ * instrumentBreakers(registry, { meterProvider, tracerProvider: false, callDuration: false });
+ */
 export interface BreakerInstrumentationOptions {
   /** Default: the global one (`metrics.getMeterProvider()`, as registered by the SDK). */
   meterProvider?: MeterProvider;
