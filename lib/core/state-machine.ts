@@ -126,6 +126,9 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
       slowCalls: this.slowCalls,
       timeouts: c === undefined ? 0 : c.timeouts,
       fallbacks: c === undefined ? 0 : c.fallbacks,
+      throttledCalls: c === undefined ? 0 : c.throttled,
+      throttleProbability:
+        this.throttle !== undefined && this.mode === CLOSED ? this.throttle.probability(now) : 0,
       failureRate,
       slowCallRate,
       bufferedCalls: buffered,

@@ -1,0 +1,135 @@
+/** The resolved `throttle` option: see AdaptiveThrottle. */
+export interface ResolvedThrottle {
+  k: number;
+  windowMs: number;
+}
+
+/** Buckets per throttle window, as for the default time window: expiry moves in steps of windowMs / 60. */
+const MAX_BUCKETS = 60;
+
+/** Breakers already warned about a `random` that gave no number in [0, 1): once per breaker. */
+const warned = new WeakSet<object>();
+
+/**
+ * Client-side adaptive throttling (Google SRE book, "Handling Overload"): over the last `windowMs`, count
+ * the calls made (`requests`, refused ones included) and the calls the downstream took (`accepts`), and
+ * refuse a new call locally with probability `max(0, (requests - k * accepts) / (requests + 1))`.
+ *
+ * While the downstream accepts more than 1/k of the calls nothing is refused; past that, the calls sent
+ * track what it accepts (about k times its accepts), so a partial outage sheds only the excess instead of
+ * everything. Counts are bucketed like `TimeWindow` (bucket id = floor(now / bucketMs)), so recording
+ * and reading are O(1), amortised over elapsed time.
+ */
+export class AdaptiveThrottle {
+  requests = 0;
+  accepts = 0;
+  /** The probability the latest `admits()` drew against. */
+  lastProbability = 0;
+  private readonly requestCounts: Uint32Array;
+  private readonly acceptCounts: Uint32Array;
+  private readonly buckets: number;
+  private readonly bucketMs: number;
+  /** Id of the newest bucket; the ring slot of bucket id b is b % buckets. */
+  private head = -Infinity;
+
+  constructor(
+    readonly k: number,
+    windowMs: number,
+  ) {
+    this.buckets = Math.max(1, Math.min(MAX_BUCKETS, Math.floor(windowMs)));
+    this.bucketMs = windowMs / this.buckets;
+    this.requestCounts = new Uint32Array(this.buckets);
+    this.acceptCounts = new Uint32Array(this.buckets);
+  }
+
+  /** The probability that a call made at `now` is refused (0..1), from the counts before it. */
+  probability(now: number): number {
+    this.expire(now);
+    const excess = this.requests - this.k * this.accepts;
+    return excess <= 0 ? 0 : excess / (this.requests + 1);
+  }
+
+  /**
+   * Counts a call made at `now` as a request and decides whether it may run. `random` is only asked when
+   * the probability is above 0, so a healthy downstream costs no random number.
+   */
+  admits(now: number, random: () => number, owner: { readonly name: string }): boolean {
+    const p = this.probability(now);
+    this.lastProbability = p;
+    this.count(this.requestCounts, now);
+    this.requests++;
+    return p === 0 || drawOf(random, owner) >= p;
+  }
+
+  /** Counts a call the downstream accepted (a success, or an error classified as not a failure). */
+  accept(now: number): void {
+    this.count(this.acceptCounts, now);
+    this.accepts++;
+  }
+
+  /** Takes back the newest request (a call handed back to be re-admitted through another path). */
+  forgetRequest(): void {
+    if (this.head === -Infinity) return;
+    const slot = this.head % this.buckets;
+    if (this.requestCounts[slot] === 0) return;
+    this.requestCounts[slot]--;
+    this.requests--;
+  }
+
+  clear(): void {
+    this.requestCounts.fill(0);
+    this.acceptCounts.fill(0);
+    this.requests = this.accepts = 0;
+  }
+
+  private count(counts: Uint32Array, now: number): void {
+    let id = Math.floor(now / this.bucketMs);
+    if (id > this.head) this.advance(id);
+    // A clock that stepped backwards counts in the newest bucket rather than an expired one.
+    else if (id < this.head) id = this.head;
+    counts[id % this.buckets]++;
+  }
+
+  private expire(now: number): void {
+    const id = Math.floor(now / this.bucketMs);
+    if (id > this.head) this.advance(id);
+  }
+
+  /** Moves the head to bucket `id`, emptying every slot that id reuses. At most `buckets` steps. */
+  private advance(id: number): void {
+    if (id - this.head >= this.buckets) {
+      this.clear();
+    } else {
+      for (let b = this.head + 1; b <= id; b++) {
+        const slot = b % this.buckets;
+        this.requests -= this.requestCounts[slot];
+        this.accepts -= this.acceptCounts[slot];
+        this.requestCounts[slot] = this.acceptCounts[slot] = 0;
+      }
+    }
+    this.head = id;
+  }
+}
+
+/**
+ * One draw of the user's `random`, checked: a draw that throws or is not a number in [0, 1) counts as 1
+ * (the call is admitted: a broken random source must not refuse traffic), with a warning once per breaker.
+ */
+function drawOf(random: () => number, owner: { readonly name: string }): number {
+  let draw: unknown;
+  try {
+    draw = random();
+  } catch (error) {
+    draw = error;
+  }
+  if (typeof draw === 'number' && draw >= 0 && draw < 1) return draw;
+  if (!warned.has(owner)) {
+    warned.add(owner);
+    const got = draw instanceof Error ? `threw ${draw.message}` : `returned ${String(draw)}`;
+    process.emitWarning(
+      `breaker "${owner.name}": random() ${got}, not a number in [0, 1); the throttle admits the call`,
+      { code: 'EBREAKERCONFIG' },
+    );
+  }
+  return 1;
+}
