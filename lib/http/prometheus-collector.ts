@@ -34,6 +34,7 @@ const CALL_KINDS = [
   ['rejected', 'rejectedCalls'],
   ['timeout', 'timeouts'],
   ['fallback', 'fallbacks'],
+  ['throttled', 'throttledCalls'],
 ] as const;
 
 type CounterKey = (typeof CALL_KINDS)[number][1];
@@ -50,7 +51,7 @@ const FAMILIES = [
     key: 'calls',
     suffix: 'calls_total',
     type: 'counter',
-    help: 'Calls that reached the circuit breaker, by outcome (timeouts are also counted as failed).',
+    help: 'Calls that reached the circuit breaker, by outcome (timeouts are also counted as failed, throttled calls as rejected).',
   },
   {
     key: 'duration',
@@ -69,6 +70,12 @@ const FAMILIES = [
     suffix: 'slow_call_rate',
     type: 'gauge',
     help: 'Percent of slow calls in the sliding window; -1 below minimumCalls or without a rate trip.',
+  },
+  {
+    key: 'throttleProbability',
+    suffix: 'throttle_probability',
+    type: 'gauge',
+    help: 'Probability (0..1) that the adaptive throttle refuses the next call; 0 without the throttle option.',
   },
   {
     key: 'transitions',
@@ -167,6 +174,7 @@ export class BreakerMetricsCollector {
     const durationValues: MetricSample[] = [];
     const failureRates: MetricSample[] = [];
     const slowRates: MetricSample[] = [];
+    const throttleProbabilities: MetricSample[] = [];
     const transitionValues: MetricSample[] = [];
     const bucketLabels = this.buckets?.map(String).concat('+Inf');
     const snapshots = this.registry.metrics();
@@ -197,6 +205,7 @@ export class BreakerMetricsCollector {
       }
       failureRates.push({ labels: { name }, value: snapshot.failureRate });
       slowRates.push({ labels: { name }, value: snapshot.slowCallRate });
+      throttleProbabilities.push({ labels: { name }, value: snapshot.throttleProbability });
       if (state !== undefined) {
         for (const [key, value] of state.transitions) {
           const cut = key.indexOf('\0');
@@ -210,6 +219,7 @@ export class BreakerMetricsCollector {
       duration: durationValues,
       failureRate: failureRates,
       slowRate: slowRates,
+      throttleProbability: throttleProbabilities,
       transitions: transitionValues,
     });
   }
@@ -222,6 +232,7 @@ export class BreakerMetricsCollector {
       duration: [],
       failureRate: [],
       slowRate: [],
+      throttleProbability: [],
       transitions: [],
     });
   }
@@ -249,6 +260,7 @@ export class BreakerMetricsCollector {
           rejectedCalls: 0,
           timeouts: 0,
           fallbacks: 0,
+          throttledCalls: 0,
         },
         transitions: new Map(),
       };

@@ -17,6 +17,8 @@ describe('snapshot()', () => {
       slowCalls: 0,
       timeouts: 0,
       fallbacks: 0,
+      throttledCalls: 0,
+      throttleProbability: 0,
       failureRate: -1,
       slowCallRate: -1,
       bufferedCalls: 0,
