@@ -23,10 +23,11 @@ export function circuitOpenBody(error: CircuitOpenError): CircuitOpenBody {
 
 /**
  * `Retry-After` in whole seconds, rounded up: when the next probe is allowed (at least 1), 1 while the
- * half-open probes are taken, none for a circuit forced open (no time is known).
+ * half-open probes are taken, none for a circuit forced open (no time is known) nor for a call the
+ * adaptive throttle refused (the next call may well pass: a client waiting would only shed more).
  */
 function retryAfterSeconds(error: CircuitOpenError): number | undefined {
-  if (error.state === CircuitState.FORCED_OPEN) return undefined;
+  if (error.state === CircuitState.FORCED_OPEN || error.reason === 'throttled') return undefined;
   return Math.max(1, Math.ceil(error.retryAfterMs / 1000));
 }
 
