@@ -38,7 +38,7 @@ import {
  */
 export const SETUPS: Record<string, BreakerOptions> = {
   // The chaos run's breaker: 5 failures in a row or 50 % of the last 5 s (at least 20 calls) open it
-  // for 2 s; a call still running after 300 ms is a failure (its request is aborted).
+  // for 2 s; a call still running after 1 s is a failure (its request is aborted).
   on: {
     failureThreshold: 5,
     failureRateThreshold: 50,
@@ -46,7 +46,7 @@ export const SETUPS: Record<string, BreakerOptions> = {
     window: { type: 'time', sizeMs: 5_000, buckets: 10 },
     halfOpenAfterMs: 2_000,
     successThreshold: 2,
-    callTimeoutMs: 300,
+    callTimeoutMs: 1_000,
   },
   // The classic breaker of the comparison: the rate trip alone (50 % over 5 s, at least 20 calls).
   classic: {

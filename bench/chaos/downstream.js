@@ -10,7 +10,8 @@ const http = require('node:http');
  * - fail:    answers 500 at once
  * - slow:    answers 200 after `slowMs`
  * - half:    every other request (by a seeded coin) fails fast with 500; the rest are served as in ok
- * - capped:  serves at most `capacity` requests at a time as in ok; answers 503 at once beyond that
+ * - capped:  serves at most `capacity` requests at a time, each in `cappedMs` (a service at its limit);
+ *            answers 503 at once beyond that
  */
 const MODES = ['ok', 'hang', 'fail', 'slow', 'half', 'capped'];
 
@@ -26,7 +27,7 @@ function seeded(seed) {
   };
 }
 
-function startDownstream({ okMs = 5, slowMs = 1000, capacity = 8, seed = 42 } = {}) {
+function startDownstream({ okMs = 5, slowMs = 1000, capacity = 8, cappedMs = 50, seed = 42 } = {}) {
   let mode = 'ok';
   let inFlight = 0;
   const coin = seeded(seed);
@@ -78,7 +79,7 @@ function startDownstream({ okMs = 5, slowMs = 1000, capacity = 8, seed = 42 } = 
           counts.beyondCapacity++;
           return answer(res, 503);
         }
-        return serveAfter(res, okMs);
+        return serveAfter(res, cappedMs);
     }
   });
   server.keepAliveTimeout = 60_000;

@@ -6,7 +6,8 @@
 // adaptive throttle (issue 11): no breaker, classic breaker, throttle k = 2 and k = 1.5, against a
 // downstream failing half its calls and one serving at most N calls at a time.
 // Writes docs/chaos.svg, docs/chaos.md, docs/throttle.svg and docs/throttle.md (vega-lite + vega).
-// Options: --phase-seconds N (default 7), --clients N (default 16). Traffic stays on 127.0.0.1.
+// Options: --phase-seconds N (chaos run, default 6), --outage-seconds N (comparison, default 6),
+// --clients N (default 16). Traffic stays on 127.0.0.1; every loop ends with its phase.
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -30,17 +31,18 @@ function option(name, fallback, min, max) {
   return value;
 }
 
-const PHASE_S = option('phase-seconds', 7, 2, 60);
+const PHASE_S = option('phase-seconds', 6, 2, 60);
+const OUTAGE_S = option('outage-seconds', 6, 2, 60);
 const CLIENTS = option('clients', 16, 1, 256);
 const BUCKET_MS = 500;
-const DOWNSTREAM = { okMs: 10, slowMs: 1_000, capacity: 4 };
+const DOWNSTREAM = { okMs: 10, slowMs: 2_500, capacity: 4, cappedMs: 50 };
 
 /** The chaos run's phases: [label, downstream mode]. */
 const PHASES = [
   ['healthy', 'ok'],
   ['hangs', 'hang'],
   ['fails fast', 'fail'],
-  ['slow (1 s)', 'slow'],
+  ['slow (2.5 s)', 'slow'],
   ['half fail', 'half'],
   ['healed', 'ok'],
 ];
@@ -189,7 +191,7 @@ async function main() {
           label,
           phases: [
             ['healthy', 'ok', WARMUP_S],
-            ['outage', variant, PHASE_S - WARMUP_S],
+            ['outage', variant, OUTAGE_S],
           ],
         });
         const outage = run.bounds[1];
@@ -251,7 +253,7 @@ async function writeReports(runs, compared, elapsedMs) {
     ``,
     `${CLIENTS} closed-loop clients, phases of ${PHASE_S} s, downstream healthy latency ${DOWNSTREAM.okMs} ms,`,
     `slow phase ${DOWNSTREAM.slowMs} ms. Breaker (\`on\`): 5 consecutive failures or 50% of the last 5 s`,
-    `(at least 20 calls) open it for 2 s; calls time out after 300 ms. \`off\`: the same call, unprotected.`,
+    `(at least 20 calls) open it for 2 s; calls time out after 1 s. \`off\`: the same call, unprotected.`,
     `Run took ${fmt(elapsedMs / 1000)} s.`,
     ``,
     ...lines,
@@ -307,9 +309,10 @@ async function writeReports(runs, compared, elapsedMs) {
   const throttleMd = [
     `<!-- written by \`npm run chaos\` (bench/chaos/run.mjs); do not edit by hand -->`,
     ``,
-    `Each setup: ${WARMUP_S} s healthy, then ${PHASE_S - WARMUP_S} s of partial outage (measured), ${CLIENTS} closed-loop clients.`,
+    `Each setup: ${WARMUP_S} s healthy, then ${OUTAGE_S} s of partial outage (measured), ${CLIENTS} closed-loop clients.`,
     `Classic: rate trip 50% over 5 s (at least 20 calls), open 2 s, 2 probes. Throttle: \`{ k, windowMs: 5000 }\`,`,
-    `failureThreshold Infinity. Served calls take ${DOWNSTREAM.okMs} ms; capacity ${DOWNSTREAM.capacity} concurrent.`,
+    `failureThreshold Infinity. Served calls take ${DOWNSTREAM.okMs} ms (50% variant) or ${DOWNSTREAM.cappedMs} ms`,
+    `(capacity variant: at most ${DOWNSTREAM.capacity} at a time, so at most ${(DOWNSTREAM.capacity * 1000) / DOWNSTREAM.cappedMs} served/s).`,
     ``,
     ...table,
     ``,

@@ -15,6 +15,11 @@ const warned = new WeakSet<object>();
  * the calls made (`requests`, refused ones included) and the calls the downstream took (`accepts`), and
  * refuse a new call locally with probability `max(0, (requests - k * accepts) / (requests + 1))`.
  *
+ * A call that runs is counted when it ends (as a request, and as an accept if the downstream took it), a
+ * refused call when it is refused. Counting at admission instead would hold the calls in flight against
+ * the downstream: a burst of 16 concurrent calls to a healthy service would see its 2nd call refused
+ * with probability 1/2 before any answer could arrive.
+ *
  * While the downstream accepts more than 1/k of the calls nothing is refused; past that, the calls sent
  * track what it accepts (about k times its accepts), so a partial outage sheds only the excess instead of
  * everything. Counts are bucketed like `TimeWindow` (bucket id = floor(now / bucketMs)), so recording
@@ -23,7 +28,7 @@ const warned = new WeakSet<object>();
 export class AdaptiveThrottle {
   requests = 0;
   accepts = 0;
-  /** The probability the latest `admits()` drew against. */
+  /** The probability the latest refused call was drawn against. */
   lastProbability = 0;
   private readonly requestCounts: Uint32Array;
   private readonly acceptCounts: Uint32Array;
@@ -50,25 +55,33 @@ export class AdaptiveThrottle {
   }
 
   /**
-   * Counts a call made at `now` as a request and decides whether it may run. `random` is only asked when
-   * the probability is above 0, so a healthy downstream costs no random number.
+   * Decides whether a call made at `now` may run; a refused call is counted as a request at once.
+   * `random` is only asked when the probability is above 0, so a healthy downstream costs no draw.
    */
   admits(now: number, random: () => number, owner: { readonly name: string }): boolean {
     const p = this.probability(now);
+    if (p === 0 || drawOf(random, owner) >= p) return true;
     this.lastProbability = p;
     this.count(this.requestCounts, now);
     this.requests++;
-    return p === 0 || drawOf(random, owner) >= p;
+    return false;
   }
 
-  /** Counts a call the downstream accepted (a success, or an error classified as not a failure). */
-  accept(now: number): void {
-    this.count(this.acceptCounts, now);
-    this.accepts++;
+  /**
+   * Counts a call that ran and ended at `now` as a request; `accepted`: the downstream took it (a
+   * success, or an error classified as not a failure).
+   */
+  record(now: number, accepted: boolean): void {
+    const slot = this.count(this.requestCounts, now);
+    this.requests++;
+    if (accepted) {
+      this.acceptCounts[slot]++;
+      this.accepts++;
+    }
   }
 
-  /** Takes back the newest request (a call handed back to be re-admitted through another path). */
-  forgetRequest(): void {
+  /** Takes back the newest refusal's request (a refused call handed back to ask again elsewhere). */
+  forgetRefusal(): void {
     if (this.head === -Infinity) return;
     const slot = this.head % this.buckets;
     if (this.requestCounts[slot] === 0) return;
@@ -82,12 +95,15 @@ export class AdaptiveThrottle {
     this.requests = this.accepts = 0;
   }
 
-  private count(counts: Uint32Array, now: number): void {
+  /** Counts one in the bucket of `now`; returns its slot. */
+  private count(counts: Uint32Array, now: number): number {
     let id = Math.floor(now / this.bucketMs);
     if (id > this.head) this.advance(id);
     // A clock that stepped backwards counts in the newest bucket rather than an expired one.
     else if (id < this.head) id = this.head;
-    counts[id % this.buckets]++;
+    const slot = id % this.buckets;
+    counts[slot]++;
+    return slot;
   }
 
   private expire(now: number): void {

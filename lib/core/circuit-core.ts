@@ -93,7 +93,7 @@ export abstract class CircuitCore extends BreakerReporting {
     return this.acquireSlow();
   }
 
-  /** Counts a CLOSED call as a throttle request and draws whether to refuse it (probes are exempt). */
+  /** Draws whether the throttle refuses a CLOSED call (probes are exempt; a refusal counts as a request). */
   private throttles(): boolean {
     const refused = !(this.throttle as AdaptiveThrottle).admits(this.clock.now(), this.random, this);
     this.throttledNow = refused;
@@ -206,7 +206,7 @@ export abstract class CircuitCore extends BreakerReporting {
     if (permit === this.generation) {
       if (mode === CLOSED || mode === METRICS_ONLY) {
         this.consecutive = 0;
-        if (mode === CLOSED && this.throttle !== undefined) this.throttle.accept(now);
+        if (mode === CLOSED && this.throttle !== undefined) this.throttle.record(now, true);
         const w = this.window;
         if (w !== undefined) {
           w.record(now, false, slow);
@@ -254,6 +254,7 @@ export abstract class CircuitCore extends BreakerReporting {
       this.consecutive++;
       this.window?.record(now, true, slow);
       if (mode === CLOSED) {
+        this.throttle?.record(now, false);
         if (this.consecutive >= this.options.failureThreshold) {
           this.open(
             now,
@@ -281,7 +282,7 @@ export abstract class CircuitCore extends BreakerReporting {
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
     // An ignored error is the downstream answering: an accept for the throttle.
     if (permit === this.generation && this.mode === CLOSED && this.throttle !== undefined)
-      this.throttle.accept(this.clock.now());
+      this.throttle.record(this.clock.now(), true);
     this.note('ignored', error, undefined);
   }
 
@@ -297,13 +298,9 @@ export abstract class CircuitCore extends BreakerReporting {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.totalCalls--;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
-    if (
-      this.throttle !== undefined &&
-      this.mode === CLOSED &&
-      (permit === this.generation || permit === REJECTED)
-    ) {
-      // The call will ask again through another path: its request is counted there.
-      this.throttle.forgetRequest();
+    if (permit === REJECTED && this.throttledNow) {
+      // A refused call that asks again through another path: its request is counted there.
+      this.throttle?.forgetRefusal();
       this.throttledNow = false;
     }
   }

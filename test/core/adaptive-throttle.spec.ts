@@ -11,7 +11,7 @@ import {
   type BreakerOptions,
 } from '../../lib/core';
 import { AdaptiveThrottle } from '../../lib/core/adaptive-throttle';
-import { mulberry32 } from './support';
+import { deferred, mulberry32 } from './support';
 
 const down = new Error('downstream failed');
 
@@ -92,6 +92,27 @@ describe('adaptive throttle (throttle option)', () => {
       expect(s.throttledCalls).toBe(0);
       expect(s.rejectedCalls).toBe(0);
       expect(random.calls).toBe(0);
+    });
+
+    it('holds no call in flight against the downstream: a burst of concurrent calls to a healthy one all run', async () => {
+      const random = steeredRandom(0);
+      const b = throttled({ throttle: { k: 1, windowMs: 1_000 } }, random.next);
+      const pending = Array.from({ length: 16 }, () => deferred<string>());
+      const calls = pending.map((d) => b.executePromise(() => d.promise));
+      expect(b.snapshot()).toMatchObject({ throttleProbability: 0, throttledCalls: 0 });
+      pending.forEach((d) => d.resolve('ok'));
+      await expect(Promise.all(calls)).resolves.toHaveLength(16);
+      expect(random.calls).toBe(0);
+    });
+
+    it('counts a call when it ends: a failure in flight raises the probability only once it fails', async () => {
+      const b = throttled({ throttle: { k: 2, windowMs: 1_000 } }, () => 0.999_999);
+      const slow = deferred<string>();
+      const call = b.executePromise(() => slow.promise);
+      expect(b.snapshot().throttleProbability).toBe(0);
+      slow.reject(down);
+      await expect(call).rejects.toBe(down);
+      expect(b.snapshot().throttleProbability).toBeCloseTo(expectedProbability(1, 0, 2), 12);
     });
 
     it('stays 0 while the downstream accepts at least 1/k of the calls (k = 2, every other call fails)', () => {
@@ -454,14 +475,24 @@ describe('adaptive throttle (throttle option)', () => {
   describe('AdaptiveThrottle counts', () => {
     it('keep O(1) running totals over buckets of windowMs / 60', () => {
       const t = new AdaptiveThrottle(2, 60_000);
-      t.admits(0, () => 0.5, { name: 't' });
-      t.accept(500);
-      t.admits(30_000, () => 0.5, { name: 't' });
-      expect([t.requests, t.accepts]).toEqual([2, 1]);
-      t.probability(60_000); // the bucket of t = 0 ms (0..999) leaves
+      t.record(0, false);
+      t.record(500, true);
+      t.record(30_000, false);
+      expect([t.requests, t.accepts]).toEqual([3, 1]);
+      expect(t.probability(30_000)).toBeCloseTo(expectedProbability(3, 1, 2), 12);
+      t.probability(60_000); // the bucket of 0..999 ms leaves
       expect([t.requests, t.accepts]).toEqual([1, 0]);
       t.probability(90_000);
       expect([t.requests, t.accepts]).toEqual([0, 0]);
+    });
+
+    it('count a refused call at once and can take that refusal back', () => {
+      const t = new AdaptiveThrottle(2, 1_000);
+      t.record(0, false);
+      expect(t.admits(0, () => 0, { name: 't' })).toBe(false);
+      expect([t.requests, t.lastProbability]).toEqual([2, 0.5]);
+      t.forgetRefusal();
+      expect(t.requests).toBe(1);
     });
   });
 });
