@@ -48,17 +48,18 @@ export const SETUPS: Record<string, BreakerOptions> = {
     successThreshold: 2,
     callTimeoutMs: 1_000,
   },
-  // The classic breaker of the comparison: the rate trip alone (50 % over 5 s, at least 20 calls).
+  // The comparison's setups all look back 2 s (30x shorter than the usual 60 s, so that an outage of a
+  // few seconds holds several windows). Classic: the rate trip alone (50 %, at least 20 calls).
   classic: {
     failureThreshold: Infinity,
     failureRateThreshold: 50,
     minimumCalls: 20,
-    window: { type: 'time', sizeMs: 5_000, buckets: 10 },
+    window: { type: 'time', sizeMs: 2_000, buckets: 10 },
     halfOpenAfterMs: 2_000,
     successThreshold: 2,
   },
-  'throttle-k2': { failureThreshold: Infinity, throttle: { k: 2, windowMs: 5_000 } },
-  'throttle-k1.5': { failureThreshold: Infinity, throttle: { k: 1.5, windowMs: 5_000 } },
+  'throttle-k2': { failureThreshold: Infinity, throttle: { k: 2, windowMs: 2_000 } },
+  'throttle-k1.5': { failureThreshold: Infinity, throttle: { k: 1.5, windowMs: 2_000 } },
 };
 
 const DOWNSTREAM_URL = process.env.CHAOS_DOWNSTREAM_URL ?? '';

@@ -13,6 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as prettier from 'prettier';
 import { renderChaosFigure, renderThrottleFigure } from './figures.mjs';
 import { phaseStats, recoveryMs, seriesOf } from './stats.mjs';
 
@@ -32,7 +33,9 @@ function option(name, fallback, min, max) {
 }
 
 const PHASE_S = option('phase-seconds', 6, 2, 60);
-const OUTAGE_S = option('outage-seconds', 6, 2, 60);
+const OUTAGE_S = option('outage-seconds', 7, 3, 60);
+/** The comparison measures the outage once the setups have settled: after its first 2 s (one window). */
+const SETTLE_S = 2;
 const CLIENTS = option('clients', 16, 1, 256);
 const BUCKET_MS = 500;
 const DOWNSTREAM = { okMs: 10, slowMs: 2_500, capacity: 4, cappedMs: 50 };
@@ -126,6 +129,8 @@ async function drive({ app, downstream, setup, label, phases }) {
   try {
     for (const [name, mode, seconds] of phases) {
       const start = performance.now() - origin;
+      // A sample at each boundary, so the downstream's counts split exactly between phases.
+      ticks.push({ t: start, ...downstream.take() });
       downstream.setMode(mode);
       await sleep(seconds * 1_000);
       const end = performance.now() - origin;
@@ -191,10 +196,11 @@ async function main() {
           label,
           phases: [
             ['healthy', 'ok', WARMUP_S],
-            ['outage', variant, OUTAGE_S],
+            ['settling', variant, SETTLE_S],
+            ['outage', variant, OUTAGE_S - SETTLE_S],
           ],
         });
-        const outage = run.bounds[1];
+        const outage = run.bounds[2];
         const snapshot =
           setup === 'off' ? undefined : await (await fetch(`${app}/circuit-breakers/${setup}`)).json();
         compared.push({
@@ -261,7 +267,8 @@ async function writeReports(runs, compared, elapsedMs) {
     `Time to recover after healing (from the heal until 95% of answers over the next second are OK): ${recovery.join('; ')}.`,
     ``,
   ].join('\n');
-  await writeFile(path.join(docs, 'chaos.md'), chaosMd);
+  // Formatted as `npm run lint` checks it (prettier --check .).
+  await writeFile(path.join(docs, 'chaos.md'), await prettier.format(chaosMd, { parser: 'markdown' }));
 
   // ---- throttle.svg + throttle.md
   const rows = compared.map((c) => ({
@@ -309,8 +316,9 @@ async function writeReports(runs, compared, elapsedMs) {
   const throttleMd = [
     `<!-- written by \`npm run chaos\` (bench/chaos/run.mjs); do not edit by hand -->`,
     ``,
-    `Each setup: ${WARMUP_S} s healthy, then ${OUTAGE_S} s of partial outage (measured), ${CLIENTS} closed-loop clients.`,
-    `Classic: rate trip 50% over 5 s (at least 20 calls), open 2 s, 2 probes. Throttle: \`{ k, windowMs: 5000 }\`,`,
+    `Each setup: ${WARMUP_S} s healthy, then ${OUTAGE_S} s of partial outage, measured after its first ${SETTLE_S} s`,
+    `(one window), ${CLIENTS} closed-loop clients. Classic: rate trip 50% over 2 s (at least 20 calls), open 2 s,`,
+    `2 probes. Throttle: \`{ k, windowMs: 2000 }\`,`,
     `failureThreshold Infinity. Served calls take ${DOWNSTREAM.okMs} ms (50% variant) or ${DOWNSTREAM.cappedMs} ms`,
     `(capacity variant: at most ${DOWNSTREAM.capacity} at a time, so at most ${(DOWNSTREAM.capacity * 1000) / DOWNSTREAM.cappedMs} served/s).`,
     ``,
@@ -321,7 +329,7 @@ async function writeReports(runs, compared, elapsedMs) {
     ...checks,
     ``,
   ].join('\n');
-  await writeFile(path.join(docs, 'throttle.md'), throttleMd);
+  await writeFile(path.join(docs, 'throttle.md'), await prettier.format(throttleMd, { parser: 'markdown' }));
   console.log(`\n${chaosMd}\n${throttleMd}`);
   console.log(
     `wrote docs/chaos.svg, docs/chaos.md, docs/throttle.svg, docs/throttle.md (${fmt(elapsedMs / 1000)} s)`,
