@@ -9,13 +9,11 @@
 // Options: --phase-seconds N (chaos run, default 6), --outage-seconds N (comparison, default 6),
 // --clients N (default 16). Traffic stays on 127.0.0.1; every loop ends with its phase.
 import { spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as prettier from 'prettier';
-import { renderChaosFigure, renderThrottleFigure } from './figures.mjs';
-import { phaseStats, recoveryMs, seriesOf } from './stats.mjs';
+import { writeReports } from './report.mjs';
+import { fmt, phaseStats } from './stats.mjs';
 
 const require = createRequire(import.meta.url);
 const { startDownstream } = require('./downstream.js');
@@ -66,7 +64,6 @@ const VARIANTS = [
 const WARMUP_S = 1;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
 /** Starts the Nest app in a child process and resolves with its base URL once it listens. */
 function startApp(downstreamUrl) {
@@ -214,126 +211,23 @@ async function main() {
       }
     }
 
-    await writeReports(runs, compared, Date.now() - began);
+    await writeReports(runs, compared, Date.now() - began, {
+      root,
+      clients: CLIENTS,
+      phaseSeconds: PHASE_S,
+      outageSeconds: OUTAGE_S,
+      settleSeconds: SETTLE_S,
+      warmupSeconds: WARMUP_S,
+      bucketMs: BUCKET_MS,
+      downstream: DOWNSTREAM,
+      phases: PHASES,
+      variants: VARIANTS,
+    });
   } finally {
     child.stdin.end(); // the app stops when its stdin closes
     child.kill('SIGTERM');
     await downstream.close();
   }
-}
-
-async function writeReports(runs, compared, elapsedMs) {
-  const docs = path.join(root, 'docs');
-  await mkdir(docs, { recursive: true });
-
-  // ---- chaos.svg + chaos.md
-  const series = runs.flatMap((r) => seriesOf(r.recording, r.ticks, BUCKET_MS, r.label));
-  const phases = runs[0].bounds.map((b, i) => ({
-    phase: b.name,
-    start: b.start / 1000,
-    end: b.end / 1000,
-    i,
-  }));
-  await writeFile(path.join(docs, 'chaos.svg'), await renderChaosFigure(series, phases));
-
-  const lines = [
-    `| phase | run | upstream req/s | answered OK/s | p50 ms | p99 ms | downstream calls/s |`,
-    `|---|---|---:|---:|---:|---:|---:|`,
-  ];
-  for (let p = 0; p < PHASES.length; p++) {
-    for (const r of runs) {
-      const b = r.bounds[p];
-      const s = phaseStats(r.recording, r.ticks, b.start, b.end);
-      lines.push(
-        `| ${b.name} | ${r.label} | ${fmt(s.rps)} | ${fmt(s.okRps)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${fmt(s.downstreamRps)} |`,
-      );
-    }
-  }
-  const recovery = runs.map((r) => {
-    const healed = r.bounds[r.bounds.length - 1];
-    const ms = recoveryMs(r.recording, healed.start, healed.end);
-    return `${r.label}: ${ms === undefined ? 'not within the phase' : `${fmt(ms / 1000, 1)} s`}`;
-  });
-  const chaosMd = [
-    `<!-- written by \`npm run chaos\` (bench/chaos/run.mjs); do not edit by hand -->`,
-    ``,
-    `${CLIENTS} closed-loop clients, phases of ${PHASE_S} s, downstream healthy latency ${DOWNSTREAM.okMs} ms,`,
-    `slow phase ${DOWNSTREAM.slowMs} ms. Breaker (\`on\`): 5 consecutive failures or 50% of the last 5 s`,
-    `(at least 20 calls) open it for 2 s; calls time out after 1 s. \`off\`: the same call, unprotected.`,
-    `Run took ${fmt(elapsedMs / 1000)} s.`,
-    ``,
-    ...lines,
-    ``,
-    `Time to recover after healing (from the heal until 95% of answers over the next second are OK): ${recovery.join('; ')}.`,
-    ``,
-  ].join('\n');
-  // Formatted as `npm run lint` checks it (prettier --check .).
-  await writeFile(path.join(docs, 'chaos.md'), await prettier.format(chaosMd, { parser: 'markdown' }));
-
-  // ---- throttle.svg + throttle.md
-  const rows = compared.map((c) => ({
-    variant: c.variantLabel,
-    capped: c.variant === 'capped',
-    setup: c.label,
-    goodput: c.stats.servedRps,
-    beyondCapacity: c.stats.beyondRps,
-    downstream: c.stats.downstreamRps,
-    p99: c.stats.p99,
-    rps: c.stats.rps,
-  }));
-  await writeFile(path.join(docs, 'throttle.svg'), await renderThrottleFigure(rows));
-  const find = (variant, setup) => compared.find((c) => c.variant === variant && c.setup === setup).stats;
-  const checks = [];
-  for (const k of ['throttle-k2', 'throttle-k1.5']) {
-    const kLabel = k === 'throttle-k2' ? 'k=2' : 'k=1.5';
-    for (const [variantLabel, variant] of VARIANTS) {
-      const t = find(variant, k);
-      const classic = find(variant, 'classic');
-      const ratio = t.servedRps / classic.servedRps;
-      checks.push(
-        `| ${kLabel} | ${variantLabel} | goodput ≥ 1.5× classic | ${fmt(ratio, 2)}× | ${ratio >= 1.5 ? 'met' : 'NOT met'} |`,
-      );
-      const p99Limit = classic.p99 * 1.1;
-      checks.push(
-        `| ${kLabel} | ${variantLabel} | p99 ≤ classic + 10% | ${fmt(t.p99, 1)} ms vs ${fmt(p99Limit, 1)} ms | ${t.p99 <= p99Limit ? 'met' : 'NOT met'} |`,
-      );
-    }
-    const t = find('capped', k);
-    const none = find('capped', 'off');
-    const beyond = t.beyondRps / none.beyondRps;
-    checks.push(
-      `| ${kLabel} | ${VARIANTS[1][0]} | calls beyond capacity ≤ 0.5× no breaker | ${fmt(beyond, 2)}× | ${beyond <= 0.5 ? 'met' : 'NOT met'} |`,
-    );
-  }
-  const table = [
-    `| downstream | setup | upstream req/s | goodput (served/s) | downstream calls/s | beyond capacity/s | upstream p99 ms | throttled |`,
-    `|---|---|---:|---:|---:|---:|---:|---:|`,
-    ...compared.map(
-      (c) =>
-        `| ${c.variantLabel} | ${c.label} | ${fmt(c.stats.rps)} | ${fmt(c.stats.servedRps)} | ${fmt(c.stats.downstreamRps)} | ${c.variant === 'capped' ? fmt(c.stats.beyondRps) : '–'} | ${fmt(c.stats.p99, 1)} | ${c.snapshot ? c.snapshot.throttledCalls : '–'} |`,
-    ),
-  ];
-  const throttleMd = [
-    `<!-- written by \`npm run chaos\` (bench/chaos/run.mjs); do not edit by hand -->`,
-    ``,
-    `Each setup: ${WARMUP_S} s healthy, then ${OUTAGE_S} s of partial outage, measured after its first ${SETTLE_S} s`,
-    `(one window), ${CLIENTS} closed-loop clients. Classic: rate trip 50% over 2 s (at least 20 calls), open 2 s,`,
-    `2 probes. Throttle: \`{ k, windowMs: 2000 }\`,`,
-    `failureThreshold Infinity. Served calls take ${DOWNSTREAM.okMs} ms (50% variant) or ${DOWNSTREAM.cappedMs} ms`,
-    `(capacity variant: at most ${DOWNSTREAM.capacity} at a time, so at most ${(DOWNSTREAM.capacity * 1000) / DOWNSTREAM.cappedMs} served/s).`,
-    ``,
-    ...table,
-    ``,
-    `| throttle | downstream | target (issue 11) | measured | |`,
-    `|---|---|---|---|---|`,
-    ...checks,
-    ``,
-  ].join('\n');
-  await writeFile(path.join(docs, 'throttle.md'), await prettier.format(throttleMd, { parser: 'markdown' }));
-  console.log(`\n${chaosMd}\n${throttleMd}`);
-  console.log(
-    `wrote docs/chaos.svg, docs/chaos.md, docs/throttle.svg, docs/throttle.md (${fmt(elapsedMs / 1000)} s)`,
-  );
 }
 
 main().catch((error) => {

@@ -1,5 +1,8 @@
 // Figures of a chaos recording: per-phase aggregates, per-bucket series, time to recover.
 
+/** A number for a table: fixed digits, or '–' when there is none. */
+export const fmt = (n, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+
 /** The q-quantile (0..1) of an ascending array, nearest rank; NaN when empty. */
 export function percentile(sorted, q) {
   if (sorted.length === 0) return NaN;
