@@ -1,7 +1,8 @@
-// The chaos run's upstream: a small Nest app (Express) in front of one real downstream, the way the
-// sample shop calls its APIs. Every route makes the same downstream call; they differ only in what
-// protects it, so one app serves every setup of the run:
+// The chaos run's upstream: a small Nest app (Express) in front of real downstreams, the way the sample
+// shop calls its APIs. Every route makes the same downstream call (each setup to its own downstream,
+// CHAOS_DOWNSTREAMS = {"<setup>": "http://127.0.0.1:<port>"}); they differ only in what protects it:
 //   GET /call/off            no breaker at all (the "breakers off" switch)
+//   GET /call/none           no breaker either (the comparison's baseline, its own downstream)
 //   GET /call/on             the breaker of the chaos run: trips, call timeout (see SETUPS)
 //   GET /call/classic        the classic breaker of the partial-outage comparison (rate trip 50 %)
 //   GET /call/throttle-k2    adaptive throttle, k = 2
@@ -62,16 +63,27 @@ export const SETUPS: Record<string, BreakerOptions> = {
   'throttle-k1.5': { failureThreshold: Infinity, throttle: { k: 1.5, windowMs: 2_000 } },
 };
 
-const DOWNSTREAM_URL = process.env.CHAOS_DOWNSTREAM_URL ?? '';
+/** Each setup's downstream base URL. */
+function readDownstreams(raw: string | undefined): Record<string, string> {
+  const urls: unknown = JSON.parse(raw ?? '{}');
+  const ok =
+    urls !== null &&
+    typeof urls === 'object' &&
+    Object.values(urls).every((u) => typeof u === 'string' && /^http:\/\/127\.0\.0\.1:\d+$/.test(u));
+  if (!ok) throw new Error(`CHAOS_DOWNSTREAMS must map setups to http://127.0.0.1:<port>, got ${raw}`);
+  return urls as Record<string, string>;
+}
+
+const DOWNSTREAMS = readDownstreams(process.env.CHAOS_DOWNSTREAMS);
 
 @Injectable()
 class DownstreamClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
-  /** GET /item on the downstream: resolves on 200, rejects with a 502 on any other answer. */
-  get(signal?: AbortSignal): Promise<void> {
+  /** GET /item on `base`: resolves on 200, rejects with a 502 on any other answer. */
+  get(base: string, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      const req = http.get(`${DOWNSTREAM_URL}/item`, { agent: this.agent, signal }, (res) => {
+      const req = http.get(`${base}/item`, { agent: this.agent, signal }, (res) => {
         res.resume();
         res.on('end', () =>
           res.statusCode === 200
@@ -98,14 +110,15 @@ class CallController {
 
   @Get(':setup')
   async call(@Param('setup') setup: string): Promise<{ ok: true }> {
-    if (setup === 'off') {
-      await this.downstream.get();
+    const base = Object.hasOwn(DOWNSTREAMS, setup) ? DOWNSTREAMS[setup] : undefined;
+    if (base === undefined) throw new NotFoundException(`no setup "${setup}"`);
+    if (setup === 'off' || setup === 'none') {
+      await this.downstream.get(base);
       return { ok: true };
     }
-    if (!Object.hasOwn(SETUPS, setup)) throw new NotFoundException(`no setup "${setup}"`);
     try {
       // A CircuitOpenError (open circuit or throttled call) goes on to the module's filter: 503.
-      await this.breakers.get(setup).executePromise(() => this.downstream.get(breakerSignal()));
+      await this.breakers.get(setup).executePromise(() => this.downstream.get(base, breakerSignal()));
     } catch (error) {
       if (error instanceof CallTimeoutError) throw new GatewayTimeoutException(error.message);
       throw error;
@@ -122,8 +135,6 @@ class CallController {
 class ChaosAppModule {}
 
 async function main(): Promise<void> {
-  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(DOWNSTREAM_URL))
-    throw new Error(`CHAOS_DOWNSTREAM_URL must be http://127.0.0.1:<port>, got "${DOWNSTREAM_URL}"`);
   const app: INestApplication = await NestFactory.create(ChaosAppModule, { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const { port } = (app.getHttpServer() as http.Server).address() as AddressInfo;

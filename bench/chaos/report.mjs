@@ -102,7 +102,7 @@ export async function writeReports(runs, compared, elapsedMs, settings) {
       );
     }
     const t = find('capped', k);
-    const none = find('capped', 'off');
+    const none = find('capped', 'none');
     const beyond = t.beyondRps / none.beyondRps;
     checks.push(
       `| ${kLabel} | ${VARIANTS[1][0]} | calls beyond capacity ≤ 0.5× no breaker | ${fmt(beyond, 2)}× | ${beyond <= 0.5 ? 'met' : 'NOT met'} |`,
@@ -119,8 +119,9 @@ export async function writeReports(runs, compared, elapsedMs, settings) {
   const throttleMd = [
     `<!-- written by \`npm run chaos\` (bench/chaos/run.mjs); do not edit by hand -->`,
     ``,
-    `Each setup: ${WARMUP_S} s healthy, then ${OUTAGE_S} s of partial outage, measured after its first ${SETTLE_S} s`,
-    `(one window), ${CLIENTS} closed-loop clients. Classic: rate trip 50% over 2 s (at least 20 calls), open 2 s,`,
+    `The four setups run side by side (same app, same moment), each with its own downstream and ${CLIENTS / 2} closed-loop`,
+    `clients: ${WARMUP_S} s healthy, then ${OUTAGE_S} s of partial outage, measured after its first ${SETTLE_S} s (one window).`,
+    `Classic: rate trip 50% over 2 s (at least 20 calls), open 2 s,`,
     `2 probes. Throttle: \`{ k, windowMs: 2000 }\`,`,
     `failureThreshold Infinity. Served calls take ${DOWNSTREAM.okMs} ms (50% variant) or ${DOWNSTREAM.cappedMs} ms`,
     `(capacity variant: at most ${DOWNSTREAM.capacity} at a time, so at most ${(DOWNSTREAM.capacity * 1000) / DOWNSTREAM.cappedMs} served/s).`,

@@ -31,10 +31,10 @@ function option(name, fallback, min, max) {
 }
 
 const PHASE_S = option('phase-seconds', 6, 2, 60);
-const OUTAGE_S = option('outage-seconds', 7, 3, 60);
+const OUTAGE_S = option('outage-seconds', 12, 4, 60);
 /** The comparison measures the outage once the setups have settled: after its first 2 s (one window). */
 const SETTLE_S = 2;
-const CLIENTS = option('clients', 16, 1, 256);
+const CLIENTS = option('clients', 16, 2, 256);
 const BUCKET_MS = 500;
 const DOWNSTREAM = { okMs: 10, slowMs: 2_500, capacity: 4, cappedMs: 50 };
 
@@ -52,7 +52,7 @@ const RUNS = [
   ['breakers off', 'off'],
 ];
 const COMPARED = [
-  ['no breaker', 'off'],
+  ['no breaker', 'none'],
   ['classic (rate trip 50%)', 'classic'],
   ['throttle k=2', 'throttle-k2'],
   ['throttle k=1.5', 'throttle-k1.5'],
@@ -65,14 +65,14 @@ const WARMUP_S = 1;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Starts the Nest app in a child process and resolves with its base URL once it listens. */
-function startApp(downstreamUrl) {
+/** Starts the Nest app in a child process (`urls`: each setup's downstream) and resolves with its URL. */
+function startApp(urls) {
   const child = spawn(
     process.execPath,
     ['-r', 'ts-node/register/transpile-only', 'bench/chaos/chaos-app.ts'],
     {
       cwd: root,
-      env: { ...process.env, CHAOS_DOWNSTREAM_URL: downstreamUrl, TS_NODE_PROJECT: 'tsconfig.json' },
+      env: { ...process.env, CHAOS_DOWNSTREAMS: JSON.stringify(urls), TS_NODE_PROJECT: 'tsconfig.json' },
       stdio: ['pipe', 'pipe', 'inherit'],
     },
   );
@@ -100,112 +100,132 @@ async function post(url) {
 }
 
 /**
- * Drives `setup` through `phases` ([label, mode, seconds]) with closed-loop clients; samples the
- * downstream's counters every BUCKET_MS. Prints a line per phase.
+ * Drives `lanes` ({ setup, label, downstream, clients }) at the same time through `phases` ([label,
+ * mode, seconds]): each lane has its own closed-loop clients and its own downstream (all switched
+ * together), so setups compared in one drive share the machine's conditions. Samples each downstream's
+ * counters every BUCKET_MS and at every phase boundary; prints a line per lane and phase.
  */
-async function drive({ app, downstream, setup, label, phases }) {
-  if (setup !== 'off') await post(`${app}/circuit-breakers/${setup}/reset`);
-  downstream.setMode(phases[0][1]);
-  downstream.take();
-  const recording = new Recording();
-  const ticks = [];
-  const bounds = [];
+async function drive(app, lanes, phases) {
+  for (const lane of lanes) {
+    if (lane.setup !== 'off' && lane.setup !== 'none')
+      await post(`${app}/circuit-breakers/${lane.setup}/reset`);
+    lane.downstream.setMode(phases[0][1]);
+    lane.downstream.take();
+    lane.recording = new Recording();
+    lane.ticks = [];
+    lane.bounds = [];
+  }
   const origin = performance.now();
+  const sample = (t) => {
+    for (const lane of lanes) lane.ticks.push({ t, ...lane.downstream.take() });
+  };
   let stop = false;
-  const sampler = setInterval(
-    () => ticks.push({ t: performance.now() - origin, ...downstream.take() }),
-    BUCKET_MS,
+  const sampler = setInterval(() => sample(performance.now() - origin), BUCKET_MS);
+  const clients = Promise.all(
+    lanes.map((lane) =>
+      runClients({
+        url: `${app}/call/${lane.setup}`,
+        clients: lane.clients,
+        origin,
+        recording: lane.recording,
+        shouldStop: () => stop,
+      }),
+    ),
   );
-  const clients = runClients({
-    url: `${app}/call/${setup}`,
-    clients: CLIENTS,
-    origin,
-    recording,
-    shouldStop: () => stop,
-  });
   try {
     for (const [name, mode, seconds] of phases) {
       const start = performance.now() - origin;
-      // A sample at each boundary, so the downstream's counts split exactly between phases.
-      ticks.push({ t: start, ...downstream.take() });
-      downstream.setMode(mode);
+      sample(start); // the downstream counts then split exactly between phases
+      for (const lane of lanes) lane.downstream.setMode(mode);
       await sleep(seconds * 1_000);
       const end = performance.now() - origin;
-      bounds.push({ name, mode, start, end });
-      const s = phaseStats(recording, ticks, start, end);
-      console.log(
-        `  [${label}] ${name.padEnd(12)} ${fmt(s.rps).padStart(6)} req/s  ok ${fmt(s.okRps).padStart(6)}/s` +
-          `  p50 ${fmt(s.p50, 1).padStart(7)} ms  p99 ${fmt(s.p99, 1).padStart(7)} ms` +
-          `  downstream ${fmt(s.downstreamRps).padStart(5)} calls/s (${fmt(s.servedRps)} served)`,
-      );
+      for (const lane of lanes) {
+        lane.bounds.push({ name, mode, start, end });
+        const s = phaseStats(lane.recording, lane.ticks, start, end);
+        console.log(
+          `  [${lane.label}] ${name.padEnd(12)} ${fmt(s.rps).padStart(6)} req/s  ok ${fmt(s.okRps).padStart(6)}/s` +
+            `  p50 ${fmt(s.p50, 1).padStart(7)} ms  p99 ${fmt(s.p99, 1).padStart(7)} ms` +
+            `  downstream ${fmt(s.downstreamRps).padStart(5)} calls/s (${fmt(s.servedRps)} served)`,
+        );
+      }
     }
   } finally {
     stop = true;
-    downstream.setMode('ok'); // releases hung requests so every client loop can end
+    for (const lane of lanes) lane.downstream.setMode('ok'); // releases hung requests: every loop ends
     await clients;
     clearInterval(sampler);
   }
-  ticks.push({ t: performance.now() - origin, ...downstream.take() });
-  return { recording, ticks, bounds };
+  sample(performance.now() - origin);
+  return lanes;
 }
 
 async function main() {
   const began = Date.now();
-  const downstream = await startDownstream(DOWNSTREAM);
-  console.log(`chaos: downstream on ${downstream.url}; starting the Nest app (ts-node)...`);
-  const { child, url: app } = await startApp(downstream.url);
+  // One downstream for the chaos run, one per setup of the comparison (each its own capacity and counts).
+  const main = await startDownstream(DOWNSTREAM);
+  const own = {};
+  for (const [, setup] of COMPARED) own[setup] = await startDownstream(DOWNSTREAM);
+  const downstreams = [main, ...Object.values(own)];
+  const urls = { on: main.url, off: main.url };
+  for (const [setup, d] of Object.entries(own)) urls[setup] = d.url;
+  console.log(`chaos: ${downstreams.length} downstreams on 127.0.0.1; starting the Nest app (ts-node)...`);
+  const { child, url: app } = await startApp(urls);
   try {
     console.log(`chaos: app on ${app}; ${CLIENTS} closed-loop clients, phases of ${PHASE_S} s`);
-    // Warm-up, not recorded: every route once through the JIT, so the first phase is not the cold start.
-    for (const setup of ['on', 'off', 'classic', 'throttle-k2', 'throttle-k1.5']) {
-      await drive({
-        app,
-        downstream,
+    // Warm-up, not recorded: every route through the JIT first, so the first phase is not a cold start.
+    await drive(
+      app,
+      [...RUNS, ...COMPARED].map(([, setup]) => ({
         setup,
         label: `warm-up ${setup}`,
-        phases: [['healthy', 'ok', WARMUP_S]],
-      });
-    }
+        downstream: own[setup] ?? main,
+        clients: 2,
+      })),
+      [['healthy', 'ok', WARMUP_S * 2]],
+    );
 
-    // ---- the chaos run: breakers on, then off
+    // ---- the chaos run: breakers on, then off (the same downstream, one after the other)
     const runs = [];
     for (const [label, setup] of RUNS) {
       console.log(`chaos run, ${label}:`);
-      const run = await drive({
+      const [lane] = await drive(
         app,
-        downstream,
-        setup,
-        label,
-        phases: PHASES.map(([name, mode]) => [name, mode, PHASE_S]),
-      });
-      runs.push({ label, setup, ...run });
+        [{ setup, label, downstream: main, clients: CLIENTS }],
+        PHASES.map(([name, mode]) => [name, mode, PHASE_S]),
+      );
+      runs.push(lane);
     }
 
-    // ---- the partial-outage comparison (issue 11)
+    // ---- the partial-outage comparison (issue 11): the four setups at once, each with its own downstream
     const compared = [];
     for (const [variantLabel, variant] of VARIANTS) {
-      for (const [label, setup] of COMPARED) {
-        console.log(`partial outage (${variantLabel}), ${label}:`);
-        const run = await drive({
-          app,
-          downstream,
+      console.log(`partial outage (${variantLabel}), the ${COMPARED.length} setups side by side:`);
+      const lanes = await drive(
+        app,
+        COMPARED.map(([label, setup]) => ({
           setup,
           label,
-          phases: [
-            ['healthy', 'ok', WARMUP_S],
-            ['settling', variant, SETTLE_S],
-            ['outage', variant, OUTAGE_S - SETTLE_S],
-          ],
-        });
-        const outage = run.bounds[2];
+          downstream: own[setup],
+          clients: CLIENTS / 2,
+        })),
+        [
+          ['healthy', 'ok', WARMUP_S],
+          ['settling', variant, SETTLE_S],
+          ['outage', variant, OUTAGE_S - SETTLE_S],
+        ],
+      );
+      for (const lane of lanes) {
+        const outage = lane.bounds[2];
         const snapshot =
-          setup === 'off' ? undefined : await (await fetch(`${app}/circuit-breakers/${setup}`)).json();
+          lane.setup === 'none'
+            ? undefined
+            : await (await fetch(`${app}/circuit-breakers/${lane.setup}`)).json();
         compared.push({
           variant,
           variantLabel,
-          setup,
-          label,
-          stats: phaseStats(run.recording, run.ticks, outage.start, outage.end),
+          setup: lane.setup,
+          label: lane.label,
+          stats: phaseStats(lane.recording, lane.ticks, outage.start, outage.end),
           snapshot,
         });
       }
@@ -226,7 +246,7 @@ async function main() {
   } finally {
     child.stdin.end(); // the app stops when its stdin closes
     child.kill('SIGTERM');
-    await downstream.close();
+    await Promise.all(downstreams.map((d) => d.close()));
   }
 }
 
