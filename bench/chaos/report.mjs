@@ -57,7 +57,8 @@ export async function writeReports(runs, compared, elapsedMs, settings) {
   const chaosMd = [
     `<!-- written by \`npm run chaos\` (bench/chaos/run.mjs); do not edit by hand -->`,
     ``,
-    `${CLIENTS} closed-loop clients, phases of ${PHASE_S} s, downstream healthy latency ${DOWNSTREAM.okMs} ms,`,
+    `Both runs side by side in one app (so they share the machine's conditions), each route with its own`,
+    `downstream and ${CLIENTS / 2} closed-loop clients; phases of ${PHASE_S} s, downstream healthy latency ${DOWNSTREAM.okMs} ms,`,
     `slow phase ${DOWNSTREAM.slowMs} ms. Breaker (\`on\`): 5 consecutive failures or 50% of the last 5 s`,
     `(at least 20 calls) open it for 2 s; calls time out after 1 s. \`off\`: the same call, unprotected.`,
     `Run took ${fmt(elapsedMs / 1000)} s on ${os.cpus().length} cores (load average ${os

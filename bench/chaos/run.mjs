@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// `npm run chaos`: does an outage downstream cascade? Starts a real downstream (bench/chaos/downstream.js)
-// and a Nest app in front of it (bench/chaos/chaos-app.ts, in a child process), then drives the app with
-// closed-loop clients through phases — healthy, downstream hangs, fails fast, answers slowly, half the
-// calls fail, healed — once with the breaker on and once off. Then the partial-outage comparison of the
-// adaptive throttle (issue 11): no breaker, classic breaker, throttle k = 2 and k = 1.5, against a
-// downstream failing half its calls and one serving at most N calls at a time.
+// `npm run chaos`: does an outage downstream cascade? Starts real downstreams (bench/chaos/downstream.js,
+// one per route) and a Nest app in front of them (bench/chaos/chaos-app.ts, in a child process), then
+// drives the app with closed-loop clients through phases — healthy, downstream hangs, fails fast, answers
+// slowly, half the calls fail, healed — with the breaker on and off, side by side. Then the partial-outage
+// comparison of the adaptive throttle (issue 11): no breaker, classic breaker, throttle k = 2 and k = 1.5,
+// side by side, against a downstream failing half its calls and one serving at most N calls at a time.
 // Writes docs/chaos.svg, docs/chaos.md, docs/throttle.svg and docs/throttle.md (vega-lite + vega).
-// Options: --phase-seconds N (chaos run, default 6), --outage-seconds N (comparison, default 6),
-// --clients N (default 16). Traffic stays on 127.0.0.1; every loop ends with its phase.
+// Options: --phase-seconds N (chaos run, default 8), --outage-seconds N (comparison, default 12),
+// --clients N (per run, default 16; split between the lanes). Traffic stays on 127.0.0.1; every loop
+// ends with its phase.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -30,13 +31,13 @@ function option(name, fallback, min, max) {
   return value;
 }
 
-const PHASE_S = option('phase-seconds', 6, 2, 60);
+const PHASE_S = option('phase-seconds', 8, 2, 60);
 const OUTAGE_S = option('outage-seconds', 12, 4, 60);
 /** The comparison measures the outage once the setups have settled: after its first 2 s (one window). */
 const SETTLE_S = 2;
 const CLIENTS = option('clients', 16, 2, 256);
 const BUCKET_MS = 500;
-const DOWNSTREAM = { okMs: 10, slowMs: 2_500, capacity: 4, cappedMs: 50 };
+const DOWNSTREAM = { okMs: 10, slowMs: 2_500, capacity: 2, cappedMs: 200 };
 
 /** The chaos run's phases: [label, downstream mode]. */
 const PHASES = [
@@ -161,12 +162,11 @@ async function drive(app, lanes, phases) {
 
 async function main() {
   const began = Date.now();
-  // One downstream for the chaos run, one per setup of the comparison (each its own capacity and counts).
-  const main = await startDownstream(DOWNSTREAM);
+  // One downstream per setup (each with its own capacity and counts).
   const own = {};
-  for (const [, setup] of COMPARED) own[setup] = await startDownstream(DOWNSTREAM);
-  const downstreams = [main, ...Object.values(own)];
-  const urls = { on: main.url, off: main.url };
+  for (const [, setup] of [...RUNS, ...COMPARED]) own[setup] = await startDownstream(DOWNSTREAM);
+  const downstreams = Object.values(own);
+  const urls = {};
   for (const [setup, d] of Object.entries(own)) urls[setup] = d.url;
   console.log(`chaos: ${downstreams.length} downstreams on 127.0.0.1; starting the Nest app (ts-node)...`);
   const { child, url: app } = await startApp(urls);
@@ -178,23 +178,19 @@ async function main() {
       [...RUNS, ...COMPARED].map(([, setup]) => ({
         setup,
         label: `warm-up ${setup}`,
-        downstream: own[setup] ?? main,
+        downstream: own[setup],
         clients: 2,
       })),
       [['healthy', 'ok', WARMUP_S * 2]],
     );
 
-    // ---- the chaos run: breakers on, then off (the same downstream, one after the other)
-    const runs = [];
-    for (const [label, setup] of RUNS) {
-      console.log(`chaos run, ${label}:`);
-      const [lane] = await drive(
-        app,
-        [{ setup, label, downstream: main, clients: CLIENTS }],
-        PHASES.map(([name, mode]) => [name, mode, PHASE_S]),
-      );
-      runs.push(lane);
-    }
+    // ---- the chaos run: breakers on and off side by side, each route with its own downstream and clients
+    console.log(`chaos run, breakers on and off side by side:`);
+    const runs = await drive(
+      app,
+      RUNS.map(([label, setup]) => ({ setup, label, downstream: own[setup], clients: CLIENTS / 2 })),
+      PHASES.map(([name, mode]) => [name, mode, PHASE_S]),
+    );
 
     // ---- the partial-outage comparison (issue 11): the four setups at once, each with its own downstream
     const compared = [];
