@@ -110,9 +110,14 @@ export function renderChaosFigure(series, phases) {
 export function renderThrottleFigure(rows) {
   const values = rows.flatMap((r) => [
     { variant: r.variant, setup: r.setup, metric: 'goodput (served calls/s)', value: r.goodput },
-    ...(r.capped
-      ? [{ variant: r.variant, setup: r.setup, metric: 'calls beyond capacity/s', value: r.beyondCapacity }]
-      : []),
+    // Every cell of the facet grid gets a row (null where the measure does not apply), so each column
+    // holds one measure in both rows.
+    {
+      variant: r.variant,
+      setup: r.setup,
+      metric: 'calls beyond capacity/s',
+      value: r.capped ? r.beyondCapacity : null,
+    },
     { variant: r.variant, setup: r.setup, metric: 'upstream p99 (ms)', value: r.p99 },
   ]);
   const setups = [...new Set(rows.map((r) => r.setup))];
