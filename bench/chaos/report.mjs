@@ -70,6 +70,9 @@ export async function writeReports(runs, compared, elapsedMs, settings) {
     ``,
     `Time to recover after healing (from the heal until 95% of answers over the next second are OK): ${recovery.join('; ')}.`,
     ``,
+    `An answer counts in the phase it ends in: a request held by the hung downstream for a whole phase ends`,
+    `(cut off) early in the next one, and a 2.5 s answer started late in the slow phase ends in the next.`,
+    ``,
   ].join('\n');
   // Formatted as `npm run lint` checks it (prettier --check .).
   await writeFile(path.join(docs, 'chaos.md'), await prettier.format(chaosMd, { parser: 'markdown' }));
