@@ -1,6 +1,7 @@
 // The adaptive throttle in a real Nest app on Express and Fastify, against a real failing downstream:
 // refused calls answer 503 without Retry-After, fallbacks serve, snapshots and metrics show it.
 import { Controller, Get, Injectable, type INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import type { App } from 'supertest/types';
 import {
@@ -100,5 +101,16 @@ describe.each(PLATFORMS)('adaptive throttle over HTTP (%s)', (platform) => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('forRoot({ random })', () => {
+  it('fails bootstrap with a clear error when random is not a function', async () => {
+    const compiling = Test.createTestingModule({
+      imports: [CircuitBreakerModule.forRoot({ random: 0.5 as unknown as () => number })],
+    }).compile();
+    await expect(compiling).rejects.toThrow(
+      'random must be a function returning a number in [0, 1), got 0.5',
+    );
   });
 });
