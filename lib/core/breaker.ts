@@ -7,10 +7,10 @@ import { createCallPolicy, type CallPolicy } from './call-policy';
 import { discoverShape, type Shape, type ShapeMemory } from './call-shape';
 import { callerSignal } from './call-signal';
 import { systemClock, type Clock } from './clock';
-import type { CallTimeoutError, CircuitOpenError } from './errors';
+import { BreakerConfigError, type CallTimeoutError, type CircuitOpenError } from './errors';
 import type { LastKnownGood } from './last-known-good';
 import { observableWithPolicy } from './observable-pipeline';
-import { resolveOptions, type ResolvedOptions } from './options';
+import { describeValue, resolveOptions, type ResolvedOptions } from './options';
 import { attemptPromise, invokePromise } from './promise-attempt';
 import { promiseWithPolicy, promiseWithPolicyClosed } from './promise-policy';
 import { buildFastHandlers } from './promise-settlement';
@@ -32,7 +32,7 @@ const passError = (error: unknown): never => {
 
 export interface BreakerDeps {
   clock?: Clock;
-  /** Randomness for jitter (halfOpenBackoff, retry). Default Math.random. */
+  /** Randomness for jitter (halfOpenBackoff, retry) and the adaptive throttle's draws. Default Math.random. */
   random?: () => number;
 }
 
@@ -95,7 +95,7 @@ export class Breaker extends BreakerStateMachine {
   fastOk: (value: unknown) => unknown = passValue;
   /** @internal */
   fastErr: (error: unknown) => never = passError;
-  // CLOSED calls may take the fast paths: no timing, no timeout, no bulkhead.
+  // CLOSED calls may take the fast paths: no timing, no timeout, no bulkhead, no throttle.
   private fastEligible = false;
 
   constructor(
@@ -118,7 +118,10 @@ export class Breaker extends BreakerStateMachine {
   protected override updateTiming(): void {
     super.updateTiming();
     this.fastEligible =
-      !this.readsStart && this.options.callTimeoutMs === undefined && this.bulkhead === undefined;
+      !this.readsStart &&
+      this.options.callTimeoutMs === undefined &&
+      this.bulkhead === undefined &&
+      this.throttle === undefined;
   }
 
   /** Every event of this breaker (each call then allocates an event: prefer `stateChanges$` to watch transitions). */
@@ -310,5 +313,9 @@ export function createBreaker(name: string, options?: BreakerOptions, deps: Brea
     options === undefined
       ? (sharedDefaults ??= Object.freeze(resolveOptions(name)))
       : resolveOptions(name, options);
+  if (deps.random !== undefined && typeof deps.random !== 'function')
+    throw new BreakerConfigError(
+      `breaker "${name}": random must be a function returning a number in [0, 1), got ${describeValue(deps.random)}`,
+    );
   return new Breaker(name, resolved, deps.clock ?? systemClock, deps.random ?? Math.random);
 }

@@ -1,6 +1,7 @@
+import { AdaptiveThrottle } from './adaptive-throttle';
 import { BreakerReporting } from './breaker-reporting';
 import type { Clock } from './clock';
-import { CircuitOpenError, ResultFailureError, type CallTimeoutError } from './errors';
+import { CallThrottledError, CircuitOpenError, ResultFailureError, type CallTimeoutError } from './errors';
 import type { FleetParticipation } from './fleet-participation';
 import { CLOSED, DISABLED, HALF_OPEN, METRICS_ONLY, OPEN, REJECTED, STATES } from './machine-modes';
 import { OccasionalCounts } from './occasional-counts';
@@ -38,6 +39,10 @@ export abstract class CircuitCore extends BreakerReporting {
   protected fleet: FleetParticipation | undefined = undefined;
   protected lastTransitionAt: number;
   protected readonly window: SlidingWindow | undefined;
+  /** The adaptive throttle (`throttle` option); undefined without it (the usual case). */
+  protected readonly throttle: AdaptiveThrottle | undefined;
+  /** Set when `acquire()` refused only because the throttle drew against the call (read by `reject()`). */
+  private throttledNow = false;
   /** A call's start time is needed (slow-call detection, a duration observer). */
   protected readsStart: boolean;
   /** A call's end time is needed (slow calls, a time window, a duration observer). */
@@ -59,15 +64,17 @@ export abstract class CircuitCore extends BreakerReporting {
         : o.window.type === 'count'
           ? new CountWindow(o.window.size)
           : new TimeWindow(o.window.sizeMs, o.window.buckets);
+    this.throttle =
+      o.throttle === undefined ? undefined : new AdaptiveThrottle(o.throttle.k, o.throttle.windowMs);
     this.readsStart = o.slowCallDurationMs !== undefined;
-    this.readsEnd = this.readsStart || this.window instanceof TimeWindow;
+    this.readsEnd = this.readsStart || this.window instanceof TimeWindow || this.throttle !== undefined;
     this.lastTransitionAt = clock.now();
   }
 
   protected updateTiming(): void {
     const timed = this.options.slowCallDurationMs !== undefined || this.durationObservers.length !== 0;
     this.readsStart = timed;
-    this.readsEnd = timed || this.window instanceof TimeWindow;
+    this.readsEnd = timed || this.window instanceof TimeWindow || this.throttle !== undefined;
   }
 
   protected occasional(): OccasionalCounts {
@@ -80,9 +87,19 @@ export abstract class CircuitCore extends BreakerReporting {
   protected acquire(): number {
     if (this.mode === CLOSED) {
       this.totalCalls++;
+      if (this.throttle !== undefined && this.throttles()) return REJECTED;
       return this.generation;
     }
     return this.acquireSlow();
+  }
+
+  /** Draws whether the throttle refuses a CLOSED call (probes are exempt; a refusal counts as a request). */
+  private throttles(): boolean {
+    const refused = !(this.throttle as AdaptiveThrottle).admits(this.clock.now(), this.random, this);
+    this.throttledNow = refused;
+    // A refusal here is the throttle's alone: no half-open probe is waiting for the fleet.
+    if (refused && this.fleet !== undefined) this.fleet.asking = false;
+    return refused;
   }
 
   /**
@@ -122,12 +139,26 @@ export abstract class CircuitCore extends BreakerReporting {
   /** Counts a rejection and builds its error (without a stack trace: it is thrown per call on a hot path). */
   protected reject(): CircuitOpenError {
     this.rejectedCalls++;
+    if (this.throttledNow) return this.rejectThrottled();
     const state = STATES[this.mode];
     const retryAfterMs =
       this.mode === OPEN ? Math.max(0, this.openedAt + this.openDurationMs - this.clock.now()) : 0;
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     const error = new CircuitOpenError(this.name, state, retryAfterMs);
+    Error.stackTraceLimit = limit;
+    this.note('rejected', error, undefined);
+    return error;
+  }
+
+  private rejectThrottled(): CallThrottledError {
+    this.throttledNow = false;
+    this.occasional().throttled++;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    const throttle = this.throttle as AdaptiveThrottle;
+    // The probability the call was drawn against: the counts before its own request.
+    const error = new CallThrottledError(this.name, throttle.lastProbability);
     Error.stackTraceLimit = limit;
     this.note('rejected', error, undefined);
     return error;
@@ -175,6 +206,7 @@ export abstract class CircuitCore extends BreakerReporting {
     if (permit === this.generation) {
       if (mode === CLOSED || mode === METRICS_ONLY) {
         this.consecutive = 0;
+        if (mode === CLOSED && this.throttle !== undefined) this.throttle.record(now, true);
         const w = this.window;
         if (w !== undefined) {
           w.record(now, false, slow);
@@ -222,6 +254,7 @@ export abstract class CircuitCore extends BreakerReporting {
       this.consecutive++;
       this.window?.record(now, true, slow);
       if (mode === CLOSED) {
+        this.throttle?.record(now, false);
         if (this.consecutive >= this.options.failureThreshold) {
           this.open(
             now,
@@ -247,6 +280,9 @@ export abstract class CircuitCore extends BreakerReporting {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.occasional().ignored++;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
+    // An ignored error is the downstream answering: an accept for the throttle.
+    if (permit === this.generation && this.mode === CLOSED && this.throttle !== undefined)
+      this.throttle.record(this.clock.now(), true);
     this.note('ignored', error, undefined);
   }
 
@@ -262,6 +298,11 @@ export abstract class CircuitCore extends BreakerReporting {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.totalCalls--;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
+    if (permit === REJECTED && this.throttledNow) {
+      // A refused call that asks again through another path: its request is counted there.
+      this.throttle?.forgetRefusal();
+      this.throttledNow = false;
+    }
   }
 
   private releaseProbe(): void {
@@ -331,6 +372,7 @@ export abstract class CircuitCore extends BreakerReporting {
       this.consecutive = 0;
       this.openAttempt = 0;
       this.window?.clear();
+      this.throttle?.clear();
     }
     const event: BreakerEvent = {
       type: 'state_change',

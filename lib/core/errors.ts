@@ -6,6 +6,8 @@ import { CircuitState } from './circuit-state';
  */
 export class CircuitOpenError extends Error {
   readonly code = 'ECIRCUITOPEN' as const;
+  /** Why the call was refused: the circuit (`'open'`), or the adaptive throttle (`'throttled'`, see CallThrottledError). */
+  readonly reason: 'open' | 'throttled' = 'open';
   constructor(
     readonly breakerName: string,
     readonly state: CircuitState,
@@ -20,6 +22,27 @@ export class CircuitOpenError extends Error {
           : `circuit breaker "${breakerName}" is open; retry in ${retryAfterMs} ms`,
     );
     this.name = 'CircuitOpenError';
+  }
+}
+
+/**
+ * A call refused by the adaptive throttle (`throttle` option) while the circuit is CLOSED: the downstream
+ * accepted too few of the recent calls. A `CircuitOpenError` (same code, fallbacks apply, retry never
+ * retries it) with `reason: 'throttled'` and no `retryAfterMs` (0): the next call may well be admitted.
+ *
+ * @example
+ * if (error instanceof CallThrottledError) metrics.shed.inc({ downstream: error.breakerName });
+ */
+export class CallThrottledError extends CircuitOpenError {
+  override readonly reason = 'throttled' as const;
+  constructor(
+    breakerName: string,
+    /** The probability the call was refused with (0..1]. */
+    readonly probability: number,
+  ) {
+    super(breakerName, CircuitState.CLOSED, 0);
+    this.message = `circuit breaker "${breakerName}" throttled the call (refusing ${(probability * 100).toFixed(1)}% of calls: the downstream accepts too few)`;
+    this.name = 'CallThrottledError';
   }
 }
 

@@ -4,6 +4,7 @@ export { ManualClock } from './manual-clock';
 export type { SleepingClock } from './sleep';
 export {
   CircuitOpenError,
+  CallThrottledError,
   CallTimeoutError,
   BulkheadFullError,
   BreakerConfigError,
@@ -23,6 +24,7 @@ export type {
   RetryBackoff,
   BulkheadOptions,
   LastKnownGoodOptions,
+  ThrottleOptions,
   FallbackOption,
   ErrorClass,
   StoreStatus,

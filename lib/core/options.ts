@@ -1,3 +1,4 @@
+import type { ResolvedThrottle } from './adaptive-throttle';
 import { BreakerConfigError } from './errors';
 import type {
   BreakerOptions,
@@ -47,6 +48,7 @@ export interface ResolvedOptions {
   retry?: ResolvedRetry;
   bulkhead?: ResolvedBulkhead;
   recentEventsSize: number;
+  throttle?: ResolvedThrottle;
 }
 
 export const DEFAULT_OPTIONS = {
@@ -79,6 +81,7 @@ const KNOWN_KEYS: readonly (keyof BreakerOptions)[] = [
   'retry',
   'bulkhead',
   'recentEventsSize',
+  'throttle',
 ];
 
 /** setTimeout's largest delay. */
@@ -248,6 +251,15 @@ function resolveBackoff(c: Checker, raw: unknown): HalfOpenBackoff {
   return out;
 }
 
+function resolveThrottle(c: Checker, raw: unknown): ResolvedThrottle {
+  const t = c.object('throttle', raw);
+  c.keys('throttle', t, ['k', 'windowMs']);
+  return {
+    k: c.number('throttle.k', t.k, 1, 1_000_000),
+    windowMs: c.number('throttle.windowMs', t.windowMs, 0, 7 * 24 * 3_600_000, true),
+  };
+}
+
 function resolveRetry(c: Checker, raw: unknown): ResolvedRetry {
   const r = c.object('retry', raw) as Partial<RetryOptions> & Record<string, unknown>;
   c.keys('retry', r, ['maxAttempts', 'backoff', 'retryOn']);
@@ -403,5 +415,6 @@ export function resolveOptions(
   if (merged.fallback !== undefined) out.fallback = resolveFallback(c, merged.fallback);
   if (merged.retry !== undefined) out.retry = resolveRetry(c, merged.retry);
   if (merged.bulkhead !== undefined) out.bulkhead = resolveBulkhead(c, merged.bulkhead);
+  if (merged.throttle !== undefined) out.throttle = resolveThrottle(c, merged.throttle);
   return out;
 }

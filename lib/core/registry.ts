@@ -13,7 +13,7 @@ export interface BreakerRegistryOptions {
   /** Per-breaker options; these breakers exist from construction. */
   breakers?: Record<string, BreakerOptions>;
   clock?: Clock;
-  /** Randomness for jitter. Default Math.random. */
+  /** Randomness for jitter and the adaptive throttle's draws (tests pass a seeded one). Default Math.random. */
   random?: () => number;
   /**
    * Where breakers share state (e.g. `RedisStateStore` from `nestjs-breaker/redis`). Default: in memory,
@@ -59,6 +59,11 @@ export class BreakerRegistry {
       );
     }
     this.random = options.random ?? Math.random;
+    if (typeof this.random !== 'function') {
+      throw new BreakerConfigError(
+        `random must be a function returning a number in [0, 1), got ${describeValue(options.random)}`,
+      );
+    }
     if (options.store !== undefined && !isStateStore(options.store)) {
       throw new BreakerConfigError(
         `store must be a CircuitStateStore (an object with attach() and close()), got ${describeValue(options.store)}`,

@@ -136,6 +136,9 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
       timeouts: c === undefined ? 0 : c.timeouts,
       fallbacks: c === undefined ? 0 : c.fallbacks,
       retries: c === undefined ? 0 : c.retries,
+      throttledCalls: c === undefined ? 0 : c.throttled,
+      throttleProbability:
+        this.throttle !== undefined && this.mode === CLOSED ? this.throttle.probability(now) : 0,
       failureRate,
       slowCallRate,
       bufferedCalls: buffered,

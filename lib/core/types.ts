@@ -39,6 +39,14 @@ export interface LastKnownGoodOptions {
   key?: (...args: never[]) => string;
 }
 
+/** Adaptive throttling: see the README ("Adaptive throttling"). */
+export interface ThrottleOptions {
+  /** Calls sent per call accepted before shedding starts (>= 1; lower sheds harder; 2 is usual). */
+  k: number;
+  /** How far back requests and accepts are counted, in ms. */
+  windowMs: number;
+}
+
 /**
  * A fallback: a function called with the call's arguments followed by the error, a fixed `{ value }`,
  * or `{ lastKnownGood }`. (The decorator also accepts a method name.)
@@ -69,6 +77,14 @@ export interface BreakerOptions {
   bulkhead?: BulkheadOptions;
   /** Recent events kept per breaker (ring buffer; successes are not kept). Default 100. */
   recentEventsSize?: number;
+  /**
+   * Client-side adaptive throttling: while CLOSED, refuse a call with probability
+   * `max(0, (requests - k * accepts) / (requests + 1))` over the last `windowMs`.
+   *
+   * @example
+   * { throttle: { k: 2, windowMs: 60_000 } }
+   */
+  throttle?: ThrottleOptions;
 }
 
 export type BreakerEventType =
@@ -109,6 +125,10 @@ export interface BreakerSnapshot {
   slowCalls: number;
   /** Calls that exceeded `callTimeoutMs` (also counted in `failedCalls`). */
   timeouts: number;
+  /** Calls refused by the adaptive throttle (also counted in `rejectedCalls`); 0 without `throttle`. */
+  throttledCalls: number;
+  /** Probability (0..1) that the adaptive throttle refuses the next call; 0 without `throttle` or when not CLOSED. */
+  throttleProbability: number;
   /** Calls answered by a fallback. */
   fallbacks: number;
   /** Attempts made again by `retry` (a call that succeeds on its third attempt adds 2); cumulative. */

@@ -21,6 +21,7 @@ export const MODULE_OPTION_KEYS: string[] = [
   'mapOpenErrors',
   'store',
   'clock',
+  'random',
   'metrics',
   'events',
   'otel',
@@ -160,6 +161,7 @@ export function registryOptionsOf(options: CircuitBreakerModuleOptions): Breaker
   if (options.defaults !== undefined) out.defaults = options.defaults;
   if (options.breakers !== undefined) out.breakers = options.breakers;
   if (options.clock !== undefined) out.clock = options.clock;
+  if (options.random !== undefined) out.random = options.random;
   if (options.store !== undefined) out.store = options.store;
   return out;
 }

@@ -20,6 +20,8 @@ describe('snapshot()', () => {
       timeouts: 0,
       fallbacks: 0,
       retries: 0,
+      throttledCalls: 0,
+      throttleProbability: 0,
       failureRate: -1,
       slowCallRate: -1,
       bufferedCalls: 0,

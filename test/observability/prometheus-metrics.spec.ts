@@ -155,6 +155,41 @@ describe('Prometheus metrics of a registry', () => {
     expect(after.get('circuit_breaker_failure_rate')?.type).toBe('GAUGE');
   });
 
+  it('reports the adaptive throttle: kind="throttled" calls (also rejected) and the probability gauge', () => {
+    const search = registry.register('search', {
+      failureThreshold: Infinity,
+      throttle: { k: 2, windowMs: 60_000 },
+    });
+    const refuseAlways = new BreakerRegistry({
+      clock,
+      random: () => 0,
+      breakers: { search: { failureThreshold: Infinity, throttle: { k: 2, windowMs: 60_000 } } },
+    });
+    const shed = new BreakerMetricsCollector(refuseAlways).start();
+    const b = refuseAlways.get('search');
+    expect(() =>
+      b.executeSync(() => {
+        throw new Boom();
+      }),
+    ).toThrow(Boom);
+    for (let i = 0; i < 3; i++) expect(() => b.executeSync(() => 'ok')).toThrow(/throttled the call/);
+    const families = parse(shed.render());
+    shed.dispose();
+    refuseAlways.dispose();
+    const calls = families.get('circuit_breaker_calls_total');
+    expect(value(calls, { name: 'search', kind: 'throttled' })).toBe(3);
+    expect(value(calls, { name: 'search', kind: 'rejected' })).toBe(3);
+    const gauge = families.get('circuit_breaker_throttle_probability');
+    expect(gauge?.type).toBe('GAUGE');
+    expect(value(gauge, { name: 'search' })).toBeCloseTo((4 - 0) / (4 + 1), 12);
+    // A breaker without the option reports 0 (and a throttled breaker with a healthy history too).
+    search.executeSync(() => 'ok');
+    const mine = parse(collector.render());
+    expect(value(mine.get('circuit_breaker_throttle_probability'), { name: 'search' })).toBe(0);
+    expect(value(mine.get('circuit_breaker_throttle_probability'), { name: 'payment' })).toBe(0);
+    expect(value(mine.get('circuit_breaker_calls_total'), { name: 'payment', kind: 'throttled' })).toBe(0);
+  });
+
   it('counts transitions by from and to', () => {
     const b = registry.get('inventory');
     for (let round = 0; round < 2; round++) {
@@ -385,6 +420,7 @@ describe('Prometheus metrics of a registry', () => {
       'shop_cb_call_duration_seconds',
       'shop_cb_failure_rate',
       'shop_cb_slow_call_rate',
+      'shop_cb_throttle_probability',
       'shop_cb_transitions_total',
       'shop_cb_retries_total',
     ]);

@@ -206,7 +206,12 @@ export const DASHBOARD_CARDS_SCRIPT = String.raw`
     setText(c.fails, pct(s.failureRate));
     c.fails.classList.toggle('hot', s.failureRate >= 50);
     setText(c.slow, pct(s.slowCallRate));
-    setText(c.rejected, String(s.rejectedCalls));
+    // The adaptive throttle's share of refusals, and how much it sheds now, beside the rejections.
+    var shedding = s.throttleProbability > 0 ? ' · shedding ' + Math.round(s.throttleProbability * 100) + '%' : '';
+    setText(c.rejected, String(s.rejectedCalls) + shedding);
+    c.rejected.parentNode.title = s.throttledCalls > 0
+      ? 'calls rejected without running (total), ' + s.throttledCalls + ' of them by the adaptive throttle'
+      : 'calls rejected without running (total)';
   }
 
   // The chart spans the last 3 minutes once that much history exists; a young page shows what it has

@@ -34,6 +34,7 @@ const CALL_KINDS = [
   ['rejected', 'rejectedCalls'],
   ['timeout', 'timeouts'],
   ['fallback', 'fallbacks'],
+  ['throttled', 'throttledCalls'],
 ] as const;
 
 /** Snapshot counters a replaced breaker hands over to its name's series. */
@@ -51,7 +52,7 @@ const FAMILIES = [
     key: 'calls',
     suffix: 'calls_total',
     type: 'counter',
-    help: 'Calls that reached the circuit breaker, by outcome (timeouts are also counted as failed).',
+    help: 'Calls that reached the circuit breaker, by outcome (timeouts are also counted as failed, throttled calls as rejected).',
   },
   {
     key: 'duration',
@@ -70,6 +71,12 @@ const FAMILIES = [
     suffix: 'slow_call_rate',
     type: 'gauge',
     help: 'Percent of slow calls in the sliding window; -1 below minimumCalls or without a rate trip.',
+  },
+  {
+    key: 'throttleProbability',
+    suffix: 'throttle_probability',
+    type: 'gauge',
+    help: 'Probability (0..1) that the adaptive throttle refuses the next call; 0 without the throttle option.',
   },
   {
     key: 'transitions',
@@ -174,6 +181,7 @@ export class BreakerMetricsCollector {
     const durationValues: MetricSample[] = [];
     const failureRates: MetricSample[] = [];
     const slowRates: MetricSample[] = [];
+    const throttleProbabilities: MetricSample[] = [];
     const transitionValues: MetricSample[] = [];
     const retryValues: MetricSample[] = [];
     const bucketLabels = this.buckets?.map(String).concat('+Inf');
@@ -206,6 +214,7 @@ export class BreakerMetricsCollector {
       retryValues.push({ labels: { name }, value: snapshot.retries + (state?.carried.retries ?? 0) });
       failureRates.push({ labels: { name }, value: snapshot.failureRate });
       slowRates.push({ labels: { name }, value: snapshot.slowCallRate });
+      throttleProbabilities.push({ labels: { name }, value: snapshot.throttleProbability });
       if (state !== undefined) {
         for (const [key, value] of state.transitions) {
           const cut = key.indexOf('\0');
@@ -219,6 +228,7 @@ export class BreakerMetricsCollector {
       duration: durationValues,
       failureRate: failureRates,
       slowRate: slowRates,
+      throttleProbability: throttleProbabilities,
       transitions: transitionValues,
       retries: retryValues,
     });
@@ -232,6 +242,7 @@ export class BreakerMetricsCollector {
       duration: [],
       failureRate: [],
       slowRate: [],
+      throttleProbability: [],
       transitions: [],
       retries: [],
     });
@@ -261,6 +272,7 @@ export class BreakerMetricsCollector {
           timeouts: 0,
           fallbacks: 0,
           retries: 0,
+          throttledCalls: 0,
         },
         transitions: new Map(),
       };

@@ -91,6 +91,8 @@ export interface CircuitBreakerModuleOptions {
   store?: CircuitStateStore;
   /** Time source of every breaker (tests pass a `ManualClock`). Default real time. */
   clock?: Clock;
+  /** Randomness for jitter and the adaptive throttle (tests pass a seeded one). Default `Math.random`. */
+  random?: () => number;
   /** Prometheus metrics: name prefix, histogram buckets, prom-client registry. */
   metrics?: CircuitBreakerMetricsOptions;
   /** The server-sent event stream (`GET <http.path>/events`). */
