@@ -8,6 +8,7 @@ export {
   BulkheadFullError,
   BreakerConfigError,
   ResultFailureError,
+  BreakerCallbackError,
 } from './errors';
 export { Breaker, createBreaker, type BreakerDeps } from './breaker';
 export { BreakerRegistry, type BreakerRegistryOptions } from './registry';
@@ -26,6 +27,8 @@ export type {
   FallbackOption,
   ErrorClass,
   StoreStatus,
+  KeysOptions,
+  FamilyKeyCounts,
 } from './types';
 export type { MachineState, DurationObserver } from './state-machine';
 export {
