@@ -8,17 +8,21 @@ export interface CircuitOpenBody {
   error: 'Service Unavailable';
   message: string;
   breaker: string;
+  /** The key, for a keyed breaker. */
+  key?: string;
   state: CircuitState;
 }
 
 export function circuitOpenBody(error: CircuitOpenError): CircuitOpenBody {
-  return {
+  const body: CircuitOpenBody = {
     statusCode: 503,
     error: 'Service Unavailable',
     message: error.message,
     breaker: error.breakerName,
     state: error.state,
   };
+  if (error.key !== undefined) body.key = error.key;
+  return body;
 }
 
 /**
