@@ -75,7 +75,8 @@ export class BreakerFamily {
     readonly name: string,
     private readonly create: KeyedBreakerFactory,
     private readonly clock: Clock,
-    readonly limits: ResolvedKeys,
+    /** `keys` of the family's options (replaced when `register()` gives the name new options). */
+    public limits: ResolvedKeys,
   ) {}
 
   /** Keyed breakers alive now. */

@@ -160,11 +160,12 @@ export class BreakerRegistry {
   /** Adds or replaces a breaker at run time (validated, merged over the defaults). */
   register(name: string, options: BreakerOptions = {}): Breaker {
     const breaker = this.create(name, options);
-    // Keyed breakers were made with the old options: they start afresh with the new ones.
+    // Keyed breakers were made with the old options: they start afresh with the new ones (the family
+    // keeps their counts, so its totals never go backwards).
     const family = this.families.get(name);
     if (family !== undefined) {
       family.clear();
-      this.families.delete(name);
+      family.limits = breaker.options.keys;
     }
     const ref = this.refs.get(name);
     if (ref === undefined) this.refs.set(name, { name, breaker });
@@ -251,10 +252,11 @@ export class BreakerRegistry {
   }
 
   private family(name: string, ownOptions: KeyOptionsLookup | undefined): BreakerFamily {
-    const unkeyed = this.ref(name).breaker;
-    // Every key shares the family's resolved options (one object for thousands of keys).
-    const shared = unkeyed.options;
+    const ref = this.ref(name);
     const create = (key: string): Breaker => {
+      // Every key shares the family's resolved options (one object for thousands of keys); read from the
+      // unkeyed breaker, so that keys made after `register()` take the new options.
+      const shared = ref.breaker.options;
       const own = ownOptions?.(key);
       const options =
         own === undefined
@@ -266,7 +268,7 @@ export class BreakerRegistry {
       if (this.store !== undefined) breaker.connectStore(this.store);
       return breaker;
     };
-    const family = new BreakerFamily(name, create, this.clock, shared.keys);
+    const family = new BreakerFamily(name, create, this.clock, ref.breaker.options.keys);
     this.families.set(name, family);
     return family;
   }

@@ -6,6 +6,7 @@ import {
   NotFoundException,
   Param,
   Post,
+  Query,
   UseGuards,
   type Type,
 } from '@nestjs/common';
@@ -14,6 +15,7 @@ import { describeValue } from '../core/options';
 import type { BreakerSnapshot } from '../core/types';
 import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
 import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
+import { keyedBreakerOr404, keyParam, listKeys } from './keyed-breaker-routes';
 
 /** Looks a breaker up without ever creating one (a route must not grow the registry); 404 when absent. */
 export function breakerOr404(registry: CircuitBreakerRegistry, name: string): Breaker {
@@ -38,10 +40,23 @@ export function createCircuitBreakersController(http: ResolvedHttpOptions): Type
       return this.registry.metrics();
     }
 
-    /** One breaker's snapshot; 404 for a name the registry does not hold. */
+    /** One breaker's snapshot (a family's view), or one key's with `?key=`; 404 for what the registry does not hold. */
     @Get(':name')
-    one(@Param('name') name: string): BreakerSnapshot {
-      return breakerOr404(this.registry, name).snapshot();
+    one(@Param('name') name: string, @Query('key') rawKey: unknown): BreakerSnapshot {
+      const key = keyParam(rawKey);
+      if (key !== undefined) return keyedBreakerOr404(this.registry, name, key).snapshot();
+      breakerOr404(this.registry, name);
+      return this.registry.snapshotOf(name) as BreakerSnapshot;
+    }
+
+    /** The keyed breakers of a family: `?state=open&limit=100`. */
+    @Get(':name/keys')
+    keys(
+      @Param('name') name: string,
+      @Query('state') state: unknown,
+      @Query('limit') limit: unknown,
+    ): BreakerSnapshot[] {
+      return listKeys(this.registry, name, state, limit);
     }
   }
   return CircuitBreakersController;
@@ -56,24 +71,27 @@ export function createCircuitBreakersControlController(http: ResolvedHttpOptions
 
     @Post(':name/force-open')
     @HttpCode(200)
-    forceOpen(@Param('name') name: string): BreakerSnapshot {
-      return this.apply(name, 'forceOpen');
+    forceOpen(@Param('name') name: string, @Query('key') key: unknown): BreakerSnapshot {
+      return this.apply(name, key, 'forceOpen');
     }
 
     @Post(':name/disable')
     @HttpCode(200)
-    disable(@Param('name') name: string): BreakerSnapshot {
-      return this.apply(name, 'disable');
+    disable(@Param('name') name: string, @Query('key') key: unknown): BreakerSnapshot {
+      return this.apply(name, key, 'disable');
     }
 
     @Post(':name/reset')
     @HttpCode(200)
-    reset(@Param('name') name: string): BreakerSnapshot {
-      return this.apply(name, 'reset');
+    reset(@Param('name') name: string, @Query('key') key: unknown): BreakerSnapshot {
+      return this.apply(name, key, 'reset');
     }
 
-    private apply(name: string, action: 'forceOpen' | 'disable' | 'reset'): BreakerSnapshot {
-      const breaker = breakerOr404(this.registry, name);
+    /** Acts on the unkeyed breaker, or on one alive key with `?key=`. */
+    private apply(name: string, rawKey: unknown, action: 'forceOpen' | 'disable' | 'reset'): BreakerSnapshot {
+      const key = keyParam(rawKey);
+      const breaker =
+        key === undefined ? breakerOr404(this.registry, name) : keyedBreakerOr404(this.registry, name, key);
       breaker[action]();
       return breaker.snapshot();
     }

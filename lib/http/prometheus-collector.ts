@@ -12,6 +12,7 @@ import {
   type MetricType,
 } from './prometheus-format';
 import { DEFAULT_DURATION_BUCKETS, DurationHistogram, validateBuckets } from './prometheus-histogram';
+import { familyKeySamples } from './prometheus-keys';
 
 /** How the breaker metrics are named and measured. */
 export interface BreakerMetricsOptions {
@@ -75,6 +76,18 @@ const FAMILIES = [
     suffix: 'transitions_total',
     type: 'counter',
     help: 'State transitions of the circuit breaker, by from and to state.',
+  },
+  {
+    key: 'keys',
+    suffix: 'keys',
+    type: 'gauge',
+    help: 'Keyed circuit breakers alive in a family, by state (forced_open counts as open).',
+  },
+  {
+    key: 'keysEvicted',
+    suffix: 'keys_evicted_total',
+    type: 'counter',
+    help: 'Keyed circuit breakers of a family evicted so far (idle, or to make room at keys.max).',
   },
 ] as const satisfies readonly { key: string; suffix: string; type: MetricType; help: string }[];
 
@@ -204,13 +217,16 @@ export class BreakerMetricsCollector {
         }
       }
     }
+    const keyed = familyKeySamples(this.registry, snapshots, CALL_KINDS);
     return this.families({
-      state: stateValues,
-      calls: callValues,
+      state: stateValues.concat(keyed.keyStates),
+      calls: callValues.concat(keyed.keyCalls),
       duration: durationValues,
       failureRate: failureRates,
       slowRate: slowRates,
       transitions: transitionValues,
+      keys: keyed.keys,
+      keysEvicted: keyed.evicted,
     });
   }
 
@@ -223,6 +239,8 @@ export class BreakerMetricsCollector {
       failureRate: [],
       slowRate: [],
       transitions: [],
+      keys: [],
+      keysEvicted: [],
     });
   }
 

@@ -293,6 +293,17 @@ describe('keyed breakers: remove() and register()', () => {
     failSync(a);
     expect(a.state).toBe(CircuitState.OPEN);
   });
+
+  it('register() keeps the counts of the keys it disposed in the family totals', () => {
+    const registry = registryWith();
+    succeedSync(registry.get('payment', 'a'), 1);
+    succeedSync(registry.get('payment', 'b'), 1);
+    registry.register('payment', { keys: { max: 1 } });
+    expect(registry.metrics().payment).toMatchObject({ totalCalls: 2, successfulCalls: 2 });
+    registry.get('payment', 'c');
+    registry.get('payment', 'd');
+    expect(registry.keys('payment')).toEqual(['d']);
+  });
 });
 
 describe('keyed breakers: the keys option', () => {
