@@ -366,6 +366,8 @@ describe('Prometheus metrics of a registry', () => {
       'shop_cb_failure_rate',
       'shop_cb_slow_call_rate',
       'shop_cb_transitions_total',
+      'shop_cb_keys',
+      'shop_cb_keys_evicted_total',
     ]);
     const without = new BreakerMetricsCollector(registry, { buckets: false }).start();
     const names = [...parse(without.render()).keys()];
