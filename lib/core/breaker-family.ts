@@ -150,20 +150,27 @@ export class BreakerFamily {
     this.oldest = this.newest = undefined;
   }
 
-  /** Adds the counters of every keyed breaker, alive or gone, to `totals`. */
-  addCountsTo(totals: CallCounts): void {
-    const r = this.retired;
-    for (const k in r) totals[k as keyof CallCounts] += r[k as keyof CallCounts];
-    for (let e = this.oldest; e !== undefined; e = e.newer) e.breaker.addCountsTo(totals);
-  }
-
   /** The keys by state (idle ones evicted first). */
   counts(): FamilyKeyCounts {
+    return this.summarise(undefined);
+  }
+
+  /**
+   * The keys by state (idle ones evicted first) and, when `totals` is given, every keyed call added to it
+   * (gone keys included): the family view in one pass over the keys.
+   */
+  summarise(totals: CallCounts | undefined): FamilyKeyCounts {
     this.evictIdle(this.clock.now(), Infinity);
+    if (totals !== undefined) {
+      const r = this.retired;
+      for (const k in r) totals[k as keyof CallCounts] += r[k as keyof CallCounts];
+    }
     let open = 0;
     let halfOpen = 0;
     for (let e = this.oldest; e !== undefined; e = e.newer) {
-      const state = e.breaker.state;
+      const breaker = e.breaker;
+      if (totals !== undefined) breaker.addCountsTo(totals);
+      const state = breaker.state;
       if (state === CircuitState.OPEN || state === CircuitState.FORCED_OPEN) open++;
       else if (state === CircuitState.HALF_OPEN) halfOpen++;
     }

@@ -293,9 +293,9 @@ function familySnapshot(unkeyed: Breaker, family: BreakerFamily): BreakerSnapsho
   const snapshot = unkeyed.snapshot();
   const totals = zeroCounts();
   unkeyed.addCountsTo(totals);
-  family.addCountsTo(totals);
+  const keys = family.summarise(totals);
   Object.assign(snapshot, totals);
   snapshot.successRate = totals.totalCalls === 0 ? 0 : rate(totals.successfulCalls, totals.totalCalls);
-  snapshot.keys = family.counts();
+  snapshot.keys = keys;
   return snapshot;
 }
