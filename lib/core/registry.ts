@@ -47,6 +47,8 @@ export class BreakerRegistry {
   private readonly configured = new Map<string, BreakerOptions>();
   private readonly refs = new Map<string, BreakerRef>();
   private readonly families = new Map<string, BreakerFamily>();
+  /** Handles of removed names: decorated methods hold them, so a name used again re-points the same handle. */
+  private readonly removedRefs = new Map<string, BreakerRef>();
   private readonly sinks = { calls: new EventHub(), transitions: new EventHub() };
   private readonly random: () => number;
   private resolvedDefaults: ResolvedOptions | undefined;
@@ -141,6 +143,7 @@ export class BreakerRegistry {
     ref.breaker.dispose();
     ref.breaker.disconnectStore();
     this.refs.delete(name);
+    this.removedRefs.set(name, ref);
     return true;
   }
 
@@ -151,7 +154,13 @@ export class BreakerRegistry {
       if (typeof name !== 'string' || name.length === 0) {
         throw new BreakerConfigError(`breaker name must be a non-empty string, got ${describeValue(name)}`);
       }
-      ref = { name, breaker: this.create(name, this.configured.get(name)) };
+      const breaker = this.create(name, this.configured.get(name));
+      ref = this.removedRefs.get(name);
+      if (ref === undefined) ref = { name, breaker };
+      else {
+        this.removedRefs.delete(name);
+        ref.breaker = breaker;
+      }
       this.refs.set(name, ref);
     }
     return ref;

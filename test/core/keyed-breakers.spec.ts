@@ -284,6 +284,15 @@ describe('keyed breakers: remove() and register()', () => {
     expect(registry.get('payment')).not.toBe(unkeyed);
   });
 
+  it('re-points the handle decorated methods hold when a removed name is used again', () => {
+    const registry = registryWith();
+    const ref = registry.ref('payment');
+    registry.remove('payment');
+    const fresh = registry.get('payment');
+    expect(ref.breaker).toBe(fresh);
+    expect(registry.ref('payment')).toBe(ref);
+  });
+
   it('register() replaces the family options: existing keys start afresh with the new ones', () => {
     const registry = registryWith();
     registry.get('payment', 'a');
