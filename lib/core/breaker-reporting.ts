@@ -44,6 +44,8 @@ export abstract class BreakerReporting {
   protected durationObservers: readonly DurationObserver[] = NO_OBSERVERS;
   // Replaced, never mutated, like durationObservers.
   private notableObservers: readonly NotableEventObserver[] = NO_NOTABLE_OBSERVERS;
+  /** The key of a keyed breaker (its `name` is then the family's); set once, by the family that creates it. */
+  key: string | undefined = undefined;
 
   constructor(
     readonly name: string,
@@ -105,6 +107,7 @@ export abstract class BreakerReporting {
     )
       return;
     const event: BreakerEvent = { type, name: this.name, at: this.clock.now() };
+    if (this.key !== undefined) event.key = this.key;
     if (error !== undefined) event.error = error;
     if (durationMs !== undefined) event.durationMs = durationMs;
     this.remember(event);
@@ -114,6 +117,7 @@ export abstract class BreakerReporting {
 
   /** Records a `state_change` and hands it to the transition listeners. */
   protected announce(event: BreakerEvent): void {
+    if (this.key !== undefined) event.key = this.key;
     this.remember(event);
     if (this.transitionHub.active) this.transitionHub.emit(event);
     if (this.sinks !== undefined && this.sinks.transitions.active) this.sinks.transitions.emit(event);
@@ -138,6 +142,7 @@ export abstract class BreakerReporting {
 
   /** Hands a call event to its listeners (not kept in the ring: successes are not notable). */
   protected publish(event: BreakerEvent): void {
+    if (this.key !== undefined) event.key = this.key;
     if (this.callHub.active) this.callHub.emit(event);
     if (this.sinks !== undefined && this.sinks.calls.active) this.sinks.calls.emit(event);
   }

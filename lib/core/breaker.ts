@@ -87,8 +87,11 @@ export class Breaker extends BreakerStateMachine {
   readonly lastKnownGood: LastKnownGood | undefined;
   /** @internal */
   readonly bulkhead: Bulkhead | undefined;
-  /** Aborted by dispose(); created on first need (only retry waits and bulkhead queues listen to it). */
-  private closingController: AbortController | undefined;
+  /**
+   * Aborted by dispose(); created on first need (only retry waits and bulkhead queues listen to it).
+   * `null`: disposed before anything waited (evicted keys are many): made already aborted if ever asked for.
+   */
+  private closingController: AbortController | undefined | null;
   /** @internal The permit whose generation `fastOk` and `fastErr` settle (see promise-settlement.ts). */
   fastPermit = -1;
   /** @internal */
@@ -189,6 +192,11 @@ export class Breaker extends BreakerStateMachine {
 
   /** Rejects queued bulkhead callers and stops retry waits. Called when the owning registry closes. */
   dispose(): void {
+    if (this.closingController === undefined && this.bulkhead === undefined) {
+      this.closingController = null;
+      return;
+    }
+    if (this.closingController === null) return;
     const error = new Error(`circuit breaker "${this.name}" was disposed`);
     const closing = this.closing;
     if (!closing.signal.aborted) closing.abort(error);
@@ -214,11 +222,13 @@ export class Breaker extends BreakerStateMachine {
   /** The controller dispose() aborts. Lazy: a breaker that never waits never pays for one. */
   private get closing(): AbortController {
     let controller = this.closingController;
-    if (controller === undefined) {
+    if (controller === undefined || controller === null) {
+      const disposed = controller === null;
       controller = this.closingController = new AbortController();
       // Every caller waiting in the bulkhead queue or a retry backoff listens on this one signal until its
       // wait ends: thousands at once is normal, not a leak, so Node's listener-count warning must not fire.
       setMaxListeners(0, controller.signal);
+      if (disposed) controller.abort(new Error(`circuit breaker "${this.name}" was disposed`));
     }
     return controller;
   }

@@ -145,7 +145,7 @@ export abstract class CircuitCore extends BreakerReporting {
       this.mode === OPEN ? Math.max(0, this.openedAt + this.openDurationMs - this.clock.now()) : 0;
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
-    const error = new CircuitOpenError(this.name, state, retryAfterMs);
+    const error = new CircuitOpenError(this.name, state, retryAfterMs, this.key);
     Error.stackTraceLimit = limit;
     this.note('rejected', error, undefined);
     return error;

@@ -13,13 +13,16 @@ export class CircuitOpenError extends Error {
     readonly state: CircuitState,
     /** Milliseconds until a probe may be admitted (0 when probes are taken or the circuit is forced open). */
     readonly retryAfterMs: number,
+    /** The key of a keyed breaker (`breakerName` is then its family). */
+    readonly key?: string,
   ) {
+    const who = key === undefined ? `"${breakerName}"` : `"${breakerName}" (key ${JSON.stringify(key)})`;
     super(
       state === CircuitState.FORCED_OPEN
-        ? `circuit breaker "${breakerName}" is forced open`
+        ? `circuit breaker ${who} is forced open`
         : state === CircuitState.HALF_OPEN
-          ? `circuit breaker "${breakerName}" is half-open and its probes are taken`
-          : `circuit breaker "${breakerName}" is open; retry in ${retryAfterMs} ms`,
+          ? `circuit breaker ${who} is half-open and its probes are taken`
+          : `circuit breaker ${who} is open; retry in ${retryAfterMs} ms`,
     );
     this.name = 'CircuitOpenError';
   }
@@ -100,5 +103,31 @@ export class ResultFailureError extends Error {
   ) {
     super(`circuit breaker "${breakerName}": the call returned a value judged a failure`);
     this.name = 'ResultFailureError';
+  }
+}
+
+/**
+ * A user callback threw (or returned what it must not). `callback` is the option's path (e.g. `key`);
+ * what it threw is on `cause`; the call's own error or result, if there was one, is on `original`.
+ */
+export class BreakerCallbackError extends Error {
+  readonly code = 'EBREAKERCALLBACK' as const;
+  constructor(
+    readonly breakerName: string,
+    readonly callback: string,
+    override readonly cause: unknown,
+    readonly original?: unknown,
+  ) {
+    super(`circuit breaker "${breakerName}": the ${callback} callback failed: ${describeCause(cause)}`);
+    this.name = 'BreakerCallbackError';
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  try {
+    return String(cause);
+  } catch {
+    return 'an unprintable value';
   }
 }

@@ -9,6 +9,7 @@ export {
   BulkheadFullError,
   BreakerConfigError,
   ResultFailureError,
+  BreakerCallbackError,
 } from './errors';
 export { Breaker, createBreaker, type BreakerDeps } from './breaker';
 export { BreakerRegistry, type BreakerRegistryOptions } from './registry';
@@ -28,6 +29,8 @@ export type {
   FallbackOption,
   ErrorClass,
   StoreStatus,
+  KeysOptions,
+  FamilyKeyCounts,
 } from './types';
 export type { MachineState, DurationObserver, NotableEventObserver } from './state-machine';
 export {

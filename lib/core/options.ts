@@ -49,6 +49,13 @@ export interface ResolvedOptions {
   bulkhead?: ResolvedBulkhead;
   recentEventsSize: number;
   throttle?: ResolvedThrottle;
+  keys: ResolvedKeys;
+}
+
+export interface ResolvedKeys {
+  max: number;
+  idleMs: number;
+  metrics: 'family' | 'key';
 }
 
 export const DEFAULT_OPTIONS = {
@@ -59,6 +66,7 @@ export const DEFAULT_OPTIONS = {
   halfOpenMaxCalls: 1,
   successThreshold: 2,
   recentEventsSize: 100,
+  keys: Object.freeze({ max: 1000, idleMs: 600_000, metrics: 'family' }) as ResolvedKeys,
 } as const;
 
 const KNOWN_KEYS: readonly (keyof BreakerOptions)[] = [
@@ -82,6 +90,7 @@ const KNOWN_KEYS: readonly (keyof BreakerOptions)[] = [
   'bulkhead',
   'recentEventsSize',
   'throttle',
+  'keys',
 ];
 
 /** setTimeout's largest delay. */
@@ -291,6 +300,22 @@ function resolveBulkhead(c: Checker, raw: unknown): ResolvedBulkhead {
   return out;
 }
 
+function resolveKeys(c: Checker, raw: unknown): ResolvedKeys {
+  const k = c.object('keys', raw);
+  c.keys('keys', k, ['max', 'idleMs', 'metrics']);
+  const d = DEFAULT_OPTIONS.keys;
+  const metrics = k.metrics ?? d.metrics;
+  if (metrics !== 'family' && metrics !== 'key') c.fail('keys.metrics', `'family' or 'key'`, metrics);
+  const idleMs = k.idleMs ?? d.idleMs;
+  // Infinity turns idle eviction off; keys.max still bounds the family.
+  if (idleMs !== Infinity) c.number('keys.idleMs', idleMs, 0, MAX_TIMER_MS * 1000, true);
+  return {
+    max: c.integer('keys.max', k.max ?? d.max, 1, 10_000_000),
+    idleMs: idleMs as number,
+    metrics,
+  };
+}
+
 function resolveFallback(c: Checker, raw: unknown): FallbackOption {
   if (typeof raw === 'function') return raw as FallbackOption;
   if (typeof raw === 'string')
@@ -381,6 +406,7 @@ export function resolveOptions(
       0,
       100_000,
     ),
+    keys: merged.keys === undefined ? DEFAULT_OPTIONS.keys : resolveKeys(c, merged.keys),
   };
 
   if (merged.minimumCalls !== undefined) {

@@ -16,7 +16,7 @@ import { openDuration } from './open-duration';
 import type { ResolvedOptions } from './options';
 import { rate } from './rate-trip';
 import type { CircuitStateStore, SharedState, StoreParticipant, WindowCounts } from './store';
-import type { BreakerSnapshot, StoreStatus } from './types';
+import type { BreakerSnapshot, CallCounts, StoreStatus } from './types';
 
 /**
  * A permit of 0 means "rejected"; any other value is the generation of the state that issued it. A
@@ -123,7 +123,7 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
       }
     }
     const c = this.counts;
-    return {
+    const snapshot: BreakerSnapshot = {
       name: this.name,
       state: STATES[this.mode],
       totalCalls: this.totalCalls,
@@ -151,6 +151,25 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
       ...this.bulkheadCounts(),
       store: this.fleet === undefined ? 'memory' : this.fleet.status,
     };
+    if (this.key !== undefined) snapshot.key = this.key;
+    return snapshot;
+  }
+
+  /** @internal Adds this breaker's cumulative counters to `totals` (a family's view; no snapshot built). */
+  addCountsTo(totals: CallCounts): void {
+    const c = this.counts;
+    totals.totalCalls += this.totalCalls;
+    totals.successfulCalls += this.successfulCalls;
+    totals.failedCalls += this.failedCalls;
+    totals.rejectedCalls += this.rejectedCalls;
+    totals.slowCalls += this.slowCalls;
+    if (c !== undefined) {
+      totals.ignoredCalls += c.ignored;
+      totals.cancelledCalls += c.cancelled;
+      totals.timeouts += c.timeouts;
+      totals.fallbacks += c.fallbacks;
+      totals.openedCount += c.opened;
+    }
   }
 
   protected bulkheadCounts(): { bulkheadActive: number; bulkheadQueued: number } {

@@ -38,6 +38,8 @@ export type ProbeAnswer =
  */
 export interface StoreParticipant {
   readonly name: string;
+  /** The key of a keyed breaker: the fleet shares each key of a family as its own circuit. */
+  readonly key?: string;
   /** The breaker's resolved options (thresholds, window, probe limits). */
   storeOptions(): ResolvedOptions;
   /** The breaker's state now, in skew-free form. */

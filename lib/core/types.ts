@@ -85,6 +85,23 @@ export interface BreakerOptions {
    * { throttle: { k: 2, windowMs: 60_000 } }
    */
   throttle?: ThrottleOptions;
+  /** Bounds of the family of keyed breakers under this name (see `registry.get(name, key)`). */
+  keys?: KeysOptions;
+}
+
+/**
+ * How many keyed breakers a family keeps, and for how long.
+ *
+ * @example
+ * new BreakerRegistry({ breakers: { payment: { keys: { max: 5_000, idleMs: 60_000 } } } });
+ */
+export interface KeysOptions {
+  /** Most keyed breakers alive in the family; the least recently used CLOSED one makes room. Default 1000. */
+  max?: number;
+  /** A CLOSED keyed breaker unused this long is evicted (lazily, no timer). Default 600000 (10 min). */
+  idleMs?: number;
+  /** `'family'`: metrics get family totals only; `'key'`: also a series per alive key. Default `'family'`. */
+  metrics?: 'family' | 'key';
 }
 
 export type BreakerEventType =
@@ -93,6 +110,8 @@ export type BreakerEventType =
 export interface BreakerEvent {
   type: BreakerEventType;
   name: string;
+  /** The key of a keyed breaker (`name` is then its family). */
+  key?: string;
   /** The clock's time when the event was emitted (epoch ms). */
   at: number;
   from?: CircuitState;
@@ -109,6 +128,8 @@ export type StoreStatus = 'memory' | 'shared' | 'degraded';
 
 export interface BreakerSnapshot {
   name: string;
+  /** The key of a keyed breaker (`name` is then its family). */
+  key?: string;
   state: CircuitState;
   /** Every call that reached the breaker: rejected and ignored ones included. */
   totalCalls: number;
@@ -153,4 +174,30 @@ export interface BreakerSnapshot {
   bulkheadActive: number;
   bulkheadQueued: number;
   store: StoreStatus;
+  /** Families only (a name used with keys): its keyed breakers now, and how many were evicted so far. */
+  keys?: FamilyKeyCounts;
+}
+
+/** A breaker's cumulative counters (a family adds up its breakers', evicted ones included). */
+export type CallCounts = Pick<
+  BreakerSnapshot,
+  | 'totalCalls'
+  | 'successfulCalls'
+  | 'failedCalls'
+  | 'rejectedCalls'
+  | 'ignoredCalls'
+  | 'cancelledCalls'
+  | 'slowCalls'
+  | 'timeouts'
+  | 'fallbacks'
+  | 'openedCount'
+>;
+
+/** The keyed breakers of a family, by state (`alive` counts them all). */
+export interface FamilyKeyCounts {
+  alive: number;
+  open: number;
+  halfOpen: number;
+  /** Keys evicted so far (idle, or to make room at `keys.max`); `remove()` is not counted. */
+  evicted: number;
 }

@@ -1,12 +1,13 @@
-import { Controller, Get, Inject, Param, UseGuards, type Type } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, UseGuards, type Type } from '@nestjs/common';
 import type { BreakerSnapshot } from '../core/types';
 import type { ResolvedHttpOptions } from '../nest/circuit-breaker-options';
 import { CircuitBreakerRegistry } from '../nest/circuit-breaker.registry';
 import { breakerOr404 } from './breaker-lookup';
-import { BreakerNamePipe } from './route-inputs';
+import { keyedBreakerOr404, listKeys } from './keyed-breaker-routes';
+import { BreakerKeyPipe, BreakerNamePipe } from './route-inputs';
 
 /**
- * The read-only routes, `GET /<path>` and `GET /<path>/:name`, as a controller class mounted at
+ * The read-only routes, `GET /<path>`, `GET /<path>/:name` (`?key=`) and `GET /<path>/:name/keys`, as a controller class mounted at
  * `http.path` behind `http.guards` (one class per module registration: the path is decorator metadata).
  */
 export function createBreakersController(http: ResolvedHttpOptions): Type<unknown> {
@@ -21,10 +22,25 @@ export function createBreakersController(http: ResolvedHttpOptions): Type<unknow
       return this.registry.metrics();
     }
 
-    /** One breaker's snapshot; 404 for a name the registry does not hold. */
+    /** One breaker's snapshot (a family's view), or one key's with `?key=`; 404 for what the registry does not hold. */
     @Get(':name')
-    one(@Param('name', BreakerNamePipe) name: string): BreakerSnapshot {
-      return breakerOr404(this.registry, name).snapshot();
+    one(
+      @Param('name', BreakerNamePipe) name: string,
+      @Query('key', BreakerKeyPipe) key: string | undefined,
+    ): BreakerSnapshot {
+      if (key !== undefined) return keyedBreakerOr404(this.registry, name, key).snapshot();
+      breakerOr404(this.registry, name);
+      return this.registry.snapshotOf(name) as BreakerSnapshot;
+    }
+
+    /** The keyed breakers of a family: `?state=open&limit=100`. */
+    @Get(':name/keys')
+    keys(
+      @Param('name', BreakerNamePipe) name: string,
+      @Query('state') state: unknown,
+      @Query('limit') limit: unknown,
+    ): BreakerSnapshot[] {
+      return listKeys(this.registry, name, state, limit);
     }
   }
   return CircuitBreakersController;

@@ -1,6 +1,10 @@
 import type { FallbackOption, BreakerOptions } from '../core/types';
 import { CIRCUIT_BREAKER_CLASS_METHODS, CIRCUIT_BREAKER_METHOD } from './circuit-breaker.constants';
 
+/** A method's key function: called with the method's arguments (and `this`), returns a key or undefined. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- arguments mirror the decorated method's
+export type MethodKeyFunction = (...args: any[]) => string | undefined;
+
 /** Which execution variant a protected method uses, read from TypeScript's `design:returntype`. */
 export type MethodVariant = 'promise' | 'observable' | 'auto';
 
@@ -14,6 +18,8 @@ export interface CircuitBreakerMethodSpec {
   readonly methodKey: string | symbol;
   /** A method name on the same class, a function, `{ value }` or `{ lastKnownGood }`; undefined: the breaker's. */
   readonly fallback: string | FallbackOption | undefined;
+  /** Picks the keyed breaker of the family for a call (`undefined`: the unkeyed one); belongs to the method. */
+  readonly key?: MethodKeyFunction;
   /** Breaker options given in the decorator besides `fallback` (they configure the named breaker). */
   readonly overrides: BreakerOptions | undefined;
   readonly variant: MethodVariant;

@@ -1,7 +1,13 @@
 import { BreakerConfigError } from '../core/errors';
 import { checkOptionsShape, describeValue } from '../core/options';
 import type { BreakerOptions, FallbackOption } from '../core/types';
-import { addClassMethod, specOf, variantOf, type CircuitBreakerMethodSpec } from './circuit-breaker-method';
+import {
+  addClassMethod,
+  specOf,
+  variantOf,
+  type CircuitBreakerMethodSpec,
+  type MethodKeyFunction,
+} from './circuit-breaker-method';
 import { CIRCUIT_BREAKER_METHOD } from './circuit-breaker.constants';
 import { protectMethod } from './protected-method';
 
@@ -27,6 +33,16 @@ export interface CircuitBreakerMethodOptions<M extends string = string> extends 
    * @CircuitBreaker('payment', { fallback: 'queueForLater' }) // 'queueForLater' must be a method of the class
    */
   fallback?: M | FallbackOption;
+  /**
+   * Gives each call its own circuit within the family `name`: called with the method's arguments, it
+   * returns the key (a tenant, merchant, host...) or `undefined` for the family's unkeyed breaker. Belongs
+   * to the method, like `fallback`. If it throws or returns anything else, nothing runs and the caller
+   * gets `BreakerCallbackError`.
+   *
+   * @example
+   * @CircuitBreaker('payment', { key: (order: Order) => order.merchantId })
+   */
+  key?: MethodKeyFunction;
 }
 
 /** The names of the public methods of `T` (own and inherited). */
@@ -92,7 +108,11 @@ export function CircuitBreaker(
   maybeOptions?: CircuitBreakerMethodOptions,
 ): CircuitBreakerDecorator<string> {
   const { name, options } = splitArguments(nameOrOptions, maybeOptions);
-  const { fallback, ...overrides } = options;
+  const { fallback, key: keyOf, ...overrides } = options;
+  if (keyOf !== undefined && typeof keyOf !== 'function')
+    throw new BreakerConfigError(
+      `@CircuitBreaker('${name}'): key must be a function (...args) => string | undefined, got ${describeValue(keyOf)}`,
+    );
   if (fallback !== undefined && typeof fallback !== 'string' && typeof fallback !== 'function') {
     if (fallback === null || typeof fallback !== 'object')
       throw new BreakerConfigError(
@@ -125,6 +145,7 @@ export function CircuitBreaker(
       className,
       methodKey: key,
       fallback: fallback as string | FallbackOption | undefined,
+      key: keyOf,
       overrides: hasOverrides ? overrides : undefined,
       variant: variantOf(Reflect.getMetadata('design:returntype', target, key)),
       original,

@@ -20,6 +20,8 @@ export interface BreakerErrorBody {
   /** The error's own message, naming the breaker and the cause. */
   message: string;
   breaker: string;
+  /** The key, for a keyed breaker's circuit. */
+  key?: string;
   /** The breaker's state (for a timeout or a full bulkhead: its state when the answer was made). */
   state?: CircuitState;
 }
@@ -55,11 +57,9 @@ export function httpAnswerOf(
   stateOf: (breakerName: string) => CircuitState | undefined,
 ): BreakerHttpAnswer {
   if (error instanceof CircuitOpenError) {
-    return {
-      status: 503,
-      body: bodyOf(503, error.message, error.breakerName, error.state),
-      retryAfterSeconds: openRetryAfterSeconds(error),
-    };
+    const body = bodyOf(503, error.message, error.breakerName, error.state);
+    if (error.key !== undefined) body.key = error.key;
+    return { status: 503, body, retryAfterSeconds: openRetryAfterSeconds(error) };
   }
   const state = stateOf(error.breakerName);
   if (error instanceof CallTimeoutError)

@@ -15,6 +15,16 @@ export class ChaosController {
     return this.downstream.status();
   }
 
+  /** Breaks or heals one merchant at the payment API: `POST /chaos/payment/merchants/acme/fail`. */
+  @Post('payment/merchants/:merchantId/:action')
+  @HttpCode(200)
+  merchant(@Param('merchantId') merchantId: string, @Param('action') action: string): Promise<unknown> {
+    if (action !== 'fail' && action !== 'heal') {
+      throw new BadRequestException(`unknown merchant chaos action "${action}", expected fail or heal`);
+    }
+    return this.downstream.setMerchantMode('payment', merchantId, action);
+  }
+
   @Post(':service/:action')
   @HttpCode(200)
   set(@Param('service') service: string, @Param('action') action: string): Promise<ChaosStatus> {

@@ -31,6 +31,8 @@ export type JsonHandler = (method: string, url: URL, body: unknown) => JsonReply
  */
 export class ChaosServer {
   private mode: ChaosMode = 'ok';
+  /** Merchants whose requests fail (a request names its merchant with `merchantId` in its JSON body). */
+  private readonly failingMerchants = new Set<string>();
   private sinceModeChange = 0;
   private readonly counts = { requests: 0, failed: 0, aborted: 0 };
   private readonly server: Server;
@@ -78,6 +80,13 @@ export class ChaosServer {
       return; // the client went away while sending
     }
     if (path === '/_chaos' && method === 'GET') return send(res, 200, this.status());
+    const merchant = /^\/_chaos\/merchants\/([^/]+)\/(fail|heal)$/.exec(path);
+    if (merchant !== null && method === 'POST') {
+      const id = decodeURIComponent(merchant[1]);
+      if (merchant[2] === 'fail') this.failingMerchants.add(id);
+      else this.failingMerchants.delete(id);
+      return send(res, 200, { failingMerchants: [...this.failingMerchants] });
+    }
     if (path.startsWith('/_chaos/') && method === 'POST') {
       const mode = path.slice('/_chaos/'.length) as ChaosMode;
       if (!CHAOS_MODES.includes(mode)) {
@@ -108,6 +117,11 @@ export class ChaosServer {
       body = raw === '' ? undefined : JSON.parse(raw);
     } catch {
       return send(res, 400, { message: 'request body is not valid JSON' });
+    }
+    const merchantId = (body as { merchantId?: unknown } | undefined)?.merchantId;
+    if (typeof merchantId === 'string' && this.failingMerchants.has(merchantId)) {
+      this.counts.failed++;
+      return send(res, 500, { message: `${this.name} is failing for merchant ${merchantId} (chaos)` });
     }
     const reply = this.handler(method, url, body);
     send(res, reply.status, reply.body);

@@ -57,6 +57,12 @@ export class DownstreamServers implements OnModuleInit, OnApplicationShutdown {
     return requestJson<ChaosStatus>(name, `${this.url(name)}/_chaos/${mode}`, { method: 'POST' });
   }
 
+  /** Breaks (`fail`) or heals (`heal`) one merchant's requests on a downstream; the others are untouched. */
+  setMerchantMode(name: DownstreamName, merchantId: string, action: 'fail' | 'heal'): Promise<unknown> {
+    const url = `${this.url(name)}/_chaos/merchants/${encodeURIComponent(merchantId)}/${action}`;
+    return requestJson<unknown>(name, url, { method: 'POST' });
+  }
+
   /** Every downstream's mode and request counts. */
   async status(): Promise<Record<DownstreamName, ChaosStatus & { url: string }>> {
     const entries = await Promise.all(

@@ -23,12 +23,19 @@ export class OrdersController {
 }
 
 function parseOrder(body: unknown): OrderRequest {
-  const { sku, quantity = 1 } = (body ?? {}) as { sku?: unknown; quantity?: unknown };
+  const {
+    sku,
+    quantity = 1,
+    merchantId,
+  } = (body ?? {}) as { sku?: unknown; quantity?: unknown; merchantId?: unknown };
   if (typeof sku !== 'string' || sku === '') {
     throw new BadRequestException(`sku must be a non-empty string, got ${JSON.stringify(sku)}`);
   }
   if (typeof quantity !== 'number' || !Number.isInteger(quantity) || quantity < 1) {
     throw new BadRequestException(`quantity must be an integer >= 1, got ${JSON.stringify(quantity)}`);
   }
-  return { sku, quantity };
+  if (merchantId !== undefined && (typeof merchantId !== 'string' || merchantId === '')) {
+    throw new BadRequestException(`merchantId must be a non-empty string, got ${JSON.stringify(merchantId)}`);
+  }
+  return merchantId === undefined ? { sku, quantity } : { sku, quantity, merchantId };
 }

@@ -5,6 +5,8 @@ import { PaymentService, type PaymentOutcome } from '../payment/payment.service'
 export interface OrderRequest {
   sku: string;
   quantity: number;
+  /** The merchant selling (optional): payment keeps one circuit per merchant. */
+  merchantId?: string;
 }
 
 export interface Order extends OrderRequest {
@@ -25,15 +27,16 @@ export class OrdersService {
     private readonly payments: PaymentService,
   ) {}
 
-  async place({ sku, quantity }: OrderRequest): Promise<Order> {
+  async place({ sku, quantity, merchantId }: OrderRequest): Promise<Order> {
     const reservation = await this.inventory.reserve(sku, quantity);
     const id = `o_${this.orders.size + 1}`;
     const amount = Math.round(reservation.unitPrice * quantity * 100) / 100;
-    const payment = await this.payments.charge({ orderId: id, amount });
+    const payment = await this.payments.charge({ orderId: id, amount, merchantId });
     const order: Order = {
       id,
       sku,
       quantity,
+      ...(merchantId === undefined ? {} : { merchantId }),
       amount,
       status: payment.status === 'paid' ? 'paid' : 'payment_queued',
       payment,

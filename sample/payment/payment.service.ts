@@ -6,6 +6,8 @@ import { requestJson } from '../downstream/json-client';
 export interface ChargeRequest {
   orderId: string;
   amount: number;
+  /** The merchant selling: each merchant's charges go through a circuit of their own. */
+  merchantId?: string;
 }
 
 /** What the payment API keeps for a charge. */
@@ -24,8 +26,15 @@ export class PaymentService {
 
   constructor(private readonly downstream: DownstreamServers) {}
 
-  /** Charges an order. When the payment API is down (or the circuit is open) the charge is queued instead. */
-  @CircuitBreaker('payment', { fallback: 'queueForLater' })
+  /**
+   * Charges an order. When the payment API is down (or the circuit is open) the charge is queued instead.
+   * Keyed by merchant: one merchant whose payment account fails trips its own circuit, not everyone's
+   * (orders without a merchant go through the unkeyed `payment` breaker).
+   */
+  @CircuitBreaker('payment', {
+    fallback: 'queueForLater',
+    key: (request: ChargeRequest) => request.merchantId,
+  })
   async charge(request: ChargeRequest): Promise<PaymentOutcome> {
     // The breaker's signal belongs to the call that is starting: read it before the first await.
     const signal = breakerSignal();

@@ -423,6 +423,8 @@ describe('Prometheus metrics of a registry', () => {
       'shop_cb_throttle_probability',
       'shop_cb_transitions_total',
       'shop_cb_retries_total',
+      'shop_cb_keys',
+      'shop_cb_keys_evicted_total',
     ]);
     const without = new BreakerMetricsCollector(registry, { buckets: false }).start();
     const names = [...parse(without.render()).keys()];

@@ -120,10 +120,14 @@ export const DASHBOARD_CARDS_SCRIPT = String.raw`
     chart.append(baseLine, callsArea, callsPath, failsPath);
     var when = el('p', 'when', '');
     var reason = el('p', 'reason', '');
-    root.append(head, stats, chart, when, reason);
+    // A family (keyed breakers): its keys by state, and which keys are open.
+    var keys = el('p', 'keys', '');
+    var openKeys = el('p', 'open-keys', '');
+    root.append(head, stats, chart, when, reason, keys, openKeys);
     var card = {
       name: name, root: root, badge: badge, calls: calls, fails: fails, slow: slow, rejected: rejected,
       callsArea: callsArea, callsPath: callsPath, failsPath: failsPath, when: when, reason: reason,
+      keys: keys, openKeys: openKeys, openSeen: -1,
       state: null, deadline: 0, since: 0, snapshot: null, last: null, history: [], lowerName: name.toLowerCase()
     };
     cards.set(name, card);
@@ -184,7 +188,25 @@ export const DASHBOARD_CARDS_SCRIPT = String.raw`
     c.reason.title = LABELS[event.from] + ' → ' + LABELS[event.to] + ': ' + event.reason;
   }
 
+  // The open keys are read from /:name/keys only when the family's open count changes.
+  function renderKeys(c, k) {
+    setText(c.keys, 'keys: ' + k.alive + ' alive, ' + k.open + ' open, ' + k.halfOpen + ' half-open, ' +
+      k.evicted + ' evicted');
+    if (k.open === c.openSeen) return;
+    c.openSeen = k.open;
+    if (k.open === 0) { setText(c.openKeys, ''); return; }
+    fetch(base + '/' + encodeURIComponent(c.name) + '/keys?state=open&limit=10',
+      { credentials: 'same-origin', cache: 'no-store' })
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (list) {
+        var names = list.map(function (s) { return s.key; });
+        setText(c.openKeys, names.length ? 'open: ' + names.join(', ') + (k.open > names.length ? ', …' : '') : '');
+      })
+      .catch(function () { /* the list is a nicety; the counts above are right without it */ });
+  }
+
   function applySnapshot(c, s, t) {
+    if (s.keys) renderKeys(c, s.keys);
     if (c.snapshot === null && s.state !== 'closed') lookUpReason(c);
     c.snapshot = s;
     setState(c, s.state);

@@ -12,6 +12,7 @@ import {
   type MetricType,
 } from './format';
 import { DEFAULT_DURATION_BUCKETS, DurationHistogram, validateBuckets } from './histogram';
+import { familyKeySamples } from './keys';
 
 /** How the breaker metrics are named and measured. */
 export interface BreakerMetricsOptions {
@@ -89,6 +90,18 @@ const FAMILIES = [
     suffix: 'retries_total',
     type: 'counter',
     help: 'Attempts made again by the retry policy (each one is also counted in calls_total).',
+  },
+  {
+    key: 'keys',
+    suffix: 'keys',
+    type: 'gauge',
+    help: 'Keyed circuit breakers alive in a family, by state (forced_open counts as open).',
+  },
+  {
+    key: 'keysEvicted',
+    suffix: 'keys_evicted_total',
+    type: 'counter',
+    help: 'Keyed circuit breakers of a family evicted so far (idle, or to make room at keys.max).',
   },
 ] as const satisfies readonly { key: string; suffix: string; type: MetricType; help: string }[];
 
@@ -222,15 +235,18 @@ export class BreakerMetricsCollector {
         }
       }
     }
+    const keyed = familyKeySamples(this.registry, snapshots, CALL_KINDS);
     return this.families({
-      state: stateValues,
-      calls: callValues,
+      state: stateValues.concat(keyed.keyStates),
+      calls: callValues.concat(keyed.keyCalls),
       duration: durationValues,
       failureRate: failureRates,
       slowRate: slowRates,
       throttleProbability: throttleProbabilities,
       transitions: transitionValues,
       retries: retryValues,
+      keys: keyed.keys,
+      keysEvicted: keyed.evicted,
     });
   }
 
@@ -245,6 +261,8 @@ export class BreakerMetricsCollector {
       throttleProbability: [],
       transitions: [],
       retries: [],
+      keys: [],
+      keysEvicted: [],
     });
   }
 

@@ -26,8 +26,9 @@ type GuardedAdapter = AxiosAdapter & { [ORIGINAL]: InternalAxiosRequestConfig['a
 const protectedInstances = new WeakSet<AxiosInstance>();
 
 /**
- * Sends every request of an axios instance through the breaker its name rule picks (default: the target
- * origin). The breaker wraps the adapter, so nothing is sent while the circuit is open: the request rejects
+ * Sends every request of an axios instance through the breaker of its target origin: a key of the family
+ * `'axios'` (or `family`), bounded by that family's `keys.max`; `breakers[origin]` overrides the family's
+ * options for one origin, and a `name` rule picks named breakers instead. The breaker wraps the adapter, so nothing is sent while the circuit is open: the request rejects
  * with `CircuitOpenError`. Network errors, axios timeouts, `callTimeoutMs` and failure statuses (default
  * `>= 500`) are failures; 4xx are not (the downstream answered) and still reject as axios would.
  *
@@ -35,7 +36,7 @@ const protectedInstances = new WeakSet<AxiosInstance>();
  * const registry = new BreakerRegistry({ breakers: { 'https://api.example.com': { failureThreshold: 3 } } });
  * const api = axios.create({ baseURL: 'https://api.example.com' });
  * const unprotect = protectAxios(api, registry);
- * await api.get('/items'); // through the breaker "https://api.example.com"
+ * await api.get('/items'); // through registry.get('axios', 'https://api.example.com')
  */
 export function protectAxios(
   instance: AxiosInstance,
@@ -57,7 +58,7 @@ export function protectAxios(
       'protectAxios: this axios instance is already protected (call the returned unprotect() before protecting it again)',
     );
   }
-  const rules = resolveHttpRules<[InternalAxiosRequestConfig]>('protectAxios', options);
+  const rules = resolveHttpRules<[InternalAxiosRequestConfig]>('protectAxios', options, [], 'axios');
   const guard = (original: InternalAxiosRequestConfig['adapter']): GuardedAdapter => {
     const guarded = ((config: InternalAxiosRequestConfig) =>
       sendThroughBreaker(registry, rules, original, config)) as GuardedAdapter;
@@ -95,12 +96,10 @@ function sendThroughBreaker(
   config: InternalAxiosRequestConfig,
 ): Promise<AxiosResponse> {
   let adapter: AxiosAdapter;
-  let name: string;
   let breaker: Breaker;
   try {
     adapter = axios.getAdapter(original ?? axios.defaults.adapter, config);
-    name = rules.nameFor(axiosRequestUrl(config), config);
-    breaker = registry.get(name);
+    breaker = rules.breakerFor(registry, axiosRequestUrl(config), config);
   } catch (error) {
     return Promise.reject(error);
   }
@@ -128,7 +127,7 @@ function sendThroughBreaker(
         typeof retryAfter === 'string' ? retryAfter : undefined,
         registry.clock.now(),
       );
-      throw new ResultFailureError(name, response, hint);
+      throw new ResultFailureError(breaker.name, response, hint);
     });
   };
 

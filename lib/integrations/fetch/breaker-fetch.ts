@@ -15,8 +15,10 @@ export interface BreakerFetchOptions extends HttpBreakerRuleOptions {
 }
 
 /**
- * A fetch-compatible function that sends each request through the breaker its name rule picks
- * (`registry.get(name)`: the registry's defaults and per-name configuration apply). Network errors,
+ * A fetch-compatible function that sends each request through the breaker of its origin: a key of the
+ * family `'fetch'` (or `family`), so the origins a process talks to stay bounded by `keys.max`. The
+ * family is configured by `breakers.fetch`; `breakers[origin]` overrides it for one origin. A `name`
+ * rule picks named breakers instead (`registry.get(name)`). Network errors,
  * `callTimeoutMs` and failure statuses (default `>= 500`) are failures; a failure status still resolves
  * with its Response. 4xx responses count as successes: the downstream answered. An open circuit rejects
  * with `CircuitOpenError` and sends nothing.
@@ -24,7 +26,7 @@ export interface BreakerFetchOptions extends HttpBreakerRuleOptions {
  * @example
  * const registry = new BreakerRegistry({
  *   defaults: { failureThreshold: 5, halfOpenAfterMs: 30_000, callTimeoutMs: 2_000 },
- *   breakers: { 'https://payments.example.com': { failureThreshold: 2 } },
+ *   breakers: { fetch: { keys: { max: 200 } }, 'https://payments.example.com': { failureThreshold: 2 } },
  * });
  * const fetchSafely = breakerFetch(registry);
  * const res = await fetchSafely('https://payments.example.com/charges', { method: 'POST', body });
@@ -46,11 +48,9 @@ export function breakerFetch(registry: BreakerRegistry, options: BreakerFetchOpt
     const callerSignal = init?.signal ?? (isRequest(input) ? input.signal : undefined) ?? undefined;
     // Aborted before it started: fetch itself would reject at once, and the downstream is not to blame.
     if (callerSignal?.aborted) return Promise.reject(callerSignal.reason);
-    let name: string;
     let breaker: Breaker;
     try {
-      name = rules.nameFor(requestUrl(input));
-      breaker = registry.get(name);
+      breaker = rules.breakerFor(registry, requestUrl(input));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -79,7 +79,7 @@ export function breakerFetch(registry: BreakerRegistry, options: BreakerFetchOpt
           response.headers.get('retry-after'),
           registry.clock.now(),
         );
-        throw new ResultFailureError(name, response, hint);
+        throw new ResultFailureError(breaker.name, response, hint);
       });
     };
 

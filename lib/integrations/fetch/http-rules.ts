@@ -1,5 +1,7 @@
+import type { Breaker } from '../../core/breaker';
 import { BreakerConfigError } from '../../core/errors';
 import { describeValue } from '../../core/options';
+import type { BreakerRegistry } from '../../core/registry';
 import { retryAfterHint } from './retry-after';
 
 /** How long a `Retry-After` may lengthen OPEN unless `retryAfter.maxMs` says otherwise: 5 minutes. */
@@ -7,8 +9,17 @@ export const DEFAULT_RETRY_AFTER_MAX_MS = 300_000;
 
 /** The options every HTTP integration shares. `R` is what the name rule receives besides the URL. */
 export interface HttpBreakerRuleOptions<R extends unknown[] = []> {
-  /** The breaker a request goes through. Default: the URL's origin, e.g. `https://api.example.com`. */
+  /**
+   * The breaker a request goes through, by name (each name its own breaker, unbounded). Default: the
+   * keyed breaker of the URL's origin (e.g. `https://api.example.com`) in the family `family`.
+   */
   name?: (url: URL, ...request: R) => string;
+  /**
+   * The family whose keys the per-origin breakers are (default `'fetch'` for `breakerFetch`, `'axios'`
+   * for axios): configured by `breakers[family]`, bounded by its `keys` options; `breakers[origin]`, when
+   * present, overrides the family's options for that origin.
+   */
+  family?: string;
   /** Statuses that count as failures (the response still reaches the caller). Default: `status >= 500`. */
   isFailureStatus?: (status: number) => boolean;
   /**
@@ -20,18 +31,14 @@ export interface HttpBreakerRuleOptions<R extends unknown[] = []> {
 
 /** Validated rules, ready for the request path. */
 export interface HttpRules<R extends unknown[]> {
-  nameFor(url: URL, ...request: R): string;
+  /** The breaker of a request: by the `name` rule when given, else the origin's key in the family. */
+  breakerFor(registry: BreakerRegistry, url: URL, ...request: R): Breaker;
   isFailureStatus(status: number): boolean;
   /** The OPEN-duration hint of a failed response, or undefined. */
   hintFor(status: number, retryAfterHeader: string | null | undefined, nowMs: number): number | undefined;
 }
 
-const KNOWN = ['name', 'isFailureStatus', 'retryAfter'];
-
-/** The default name rule: one breaker per origin (scheme, host and port). */
-function originOf(url: URL): string {
-  return url.origin;
-}
+const KNOWN = ['name', 'family', 'isFailureStatus', 'retryAfter'];
 
 function defaultIsFailureStatus(status: number): boolean {
   return status >= 500;
@@ -45,6 +52,7 @@ export function resolveHttpRules<R extends unknown[]>(
   owner: string,
   options: HttpBreakerRuleOptions<R> | undefined,
   extraKeys: readonly string[] = [],
+  defaultFamily = 'fetch',
 ): HttpRules<R> {
   if (options === undefined) options = {};
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -57,8 +65,8 @@ export function resolveHttpRules<R extends unknown[]>(
       );
     }
   }
-  const name = options.name ?? originOf;
-  if (typeof name !== 'function') {
+  const name = options.name;
+  if (name !== undefined && typeof name !== 'function') {
     throw new BreakerConfigError(
       `${owner}: name must be a function (url) => string, got ${describeValue(name)}`,
     );
@@ -69,16 +77,24 @@ export function resolveHttpRules<R extends unknown[]>(
       `${owner}: isFailureStatus must be a function (status) => boolean, got ${describeValue(isFailureStatus)}`,
     );
   }
+  const family = options.family ?? defaultFamily;
+  if (typeof family !== 'string' || family.length === 0) {
+    throw new BreakerConfigError(
+      `${owner}: family must be a non-empty string (a breaker name), got ${describeValue(family)}`,
+    );
+  }
   const maxMs = retryAfterCap(owner, options.retryAfter);
   return {
-    nameFor(url, ...request) {
+    breakerFor(registry, url, ...request) {
+      if (name === undefined)
+        return registry.keyed(family, url.origin, (origin) => registry.configuredOptions(origin));
       const breakerName: unknown = name(url, ...request);
       if (typeof breakerName !== 'string' || breakerName.length === 0) {
         throw new BreakerConfigError(
           `${owner}: the name rule returned ${describeValue(breakerName)} for ${url.href}; it must return a non-empty string`,
         );
       }
-      return breakerName;
+      return registry.get(breakerName);
     },
     isFailureStatus: (status) => isFailureStatus(status) === true,
     hintFor: (status, header, nowMs) =>

@@ -60,8 +60,13 @@ export interface BreakerKeys {
   readonly probes: string;
 }
 
-export function breakerKeys(prefix: string, name: string): BreakerKeys {
-  const tag = encodeBreakerName(name);
+/**
+ * The keys of the breaker `name`, or of one key of that family: the tag is then `<name>/<key>`, both
+ * encoded (an encoded part never holds `/`, so the pair stays unambiguous).
+ */
+export function breakerKeys(prefix: string, name: string, key?: string): BreakerKeys {
+  const tag =
+    key === undefined ? encodeBreakerName(name) : `${encodeBreakerName(name)}/${encodeBreakerName(key)}`;
   const base = `${prefix}{${tag}}:`;
   return { tag, state: base + 's', window: base + 'w', probes: base + 'p' };
 }

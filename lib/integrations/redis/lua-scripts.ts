@@ -161,6 +161,22 @@ end
 return reply(1, rec, ms, oT, oF, oS)
 `;
 
+/**
+ * Keeps a keyed breaker's record alive while an instance holds it in a state other than CLOSED (a
+ * forced-open key must stay forced open fleet-wide however idle). KEYS: state, window, probes. ARGV: ttlMs.
+ * Answers code 0 with the record, like a read.
+ */
+const KEEP_ALIVE = `${COMMON}
+local ms = clock()
+local rec = load(KEYS[1])
+if rec and rec.st ~= 'closed' then
+  local life = tonumber(ARGV[1])
+  if rec.st == 'open' then life = life + rec.od end
+  redis.call('PEXPIRE', KEYS[1], life)
+end
+return reply(0, rec, ms)
+`;
+
 export interface LuaScript {
   readonly source: string;
   readonly sha: string;
@@ -175,4 +191,5 @@ export const SCRIPTS = {
   probe: script(PROBE),
   probeSuccess: script(PROBE_SUCCESS),
   flush: script(FLUSH),
+  keepAlive: script(KEEP_ALIVE),
 } as const;

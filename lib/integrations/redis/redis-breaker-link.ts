@@ -65,6 +65,13 @@ export class RedisBreakerLink implements StoreLink {
   private detached = false;
   private readonly leaseMs: number;
   private readonly staleMs: number;
+  /**
+   * How long the records live unrefreshed: the store's `keyTtlMs`, or for a keyed breaker its family's
+   * `keys.idleMs` (a CLOSED key nobody uses is forgotten fleet-wide as it is locally).
+   */
+  private readonly ttlMs: number;
+  /** When a keyed breaker that is not CLOSED last refreshed its record (see prepareTick). */
+  private keptAliveAt = 0;
 
   constructor(
     private readonly host: LinkHost,
@@ -75,7 +82,12 @@ export class RedisBreakerLink implements StoreLink {
   ) {
     const o = participant.storeOptions();
     this.leaseMs = Math.max(MIN_PROBE_LEASE_MS, 2 * (o.callTimeoutMs ?? 0));
-    this.staleMs = o.window.type === 'time' ? o.window.sizeMs : host.keyTtlMs;
+    const idleMs = o.keys.idleMs;
+    this.ttlMs =
+      participant.key === undefined || !Number.isFinite(idleMs)
+        ? host.keyTtlMs
+        : Math.max(100, Math.round(idleMs));
+    this.staleMs = o.window.type === 'time' ? o.window.sizeMs : this.ttlMs;
   }
 
   get shared(): boolean {
@@ -150,7 +162,7 @@ export class RedisBreakerLink implements StoreLink {
       permit.id,
       String(permit.version),
       String(o.successThreshold),
-      String(host.keyTtlMs),
+      String(this.ttlMs),
       host.channel,
       this.keys.tag,
       this.id,
@@ -230,7 +242,7 @@ export class RedisBreakerLink implements StoreLink {
       String(Math.round(s.elapsedMs)),
       String(Math.round(s.openDurationMs)),
       String(s.openAttempt),
-      String(this.host.keyTtlMs),
+      String(this.ttlMs),
       this.host.channel,
       this.keys.tag,
       this.id,
@@ -263,9 +275,25 @@ export class RedisBreakerLink implements StoreLink {
       this.lastActivity = activity;
       return this.flushOp(counts);
     }
-    if (!sync) return undefined;
+    if (!sync) return this.keepAlive(state, now) ? this.keepAliveOp() : undefined;
     this.lastActivity = activity;
     return this.flushOp(undefined);
+  }
+
+  /**
+   * A keyed breaker that is not CLOSED (open, forced open...) keeps its record alive while this instance
+   * holds it, however idle: its family never evicts it locally, and the fleet must not forget it either.
+   */
+  private keepAlive(state: CircuitState, now: number): boolean {
+    if (this.participant.key === undefined || state === CircuitState.CLOSED) return false;
+    if (now - this.keptAliveAt < this.ttlMs / 3) return false;
+    this.keptAliveAt = now;
+    return true;
+  }
+
+  private keepAliveOp(): TickOp {
+    const args = [String(this.ttlMs)];
+    return { link: this, script: SCRIPTS.keepAlive, args, kind: 'flush', manual: false, counts: undefined };
   }
 
   private flushOp(counts: WindowCounts | undefined): TickOp {
@@ -278,7 +306,7 @@ export class RedisBreakerLink implements StoreLink {
       String(counts?.failures ?? 0),
       String(counts?.slow ?? 0),
       String(this.staleMs),
-      String(host.keyTtlMs),
+      String(this.ttlMs),
       String(o.minimumCalls),
       o.failureRateThreshold === undefined ? '' : String(o.failureRateThreshold),
       o.slowCallRateThreshold === undefined ? '' : String(o.slowCallRateThreshold),

@@ -56,31 +56,39 @@ describe.each(PLATFORMS)('CircuitBreakerHttpModule in a real app (%s)', (platfor
     await request(server).get('/stock/a').expect(500);
     await request(server).get('/stock/a').expect(500);
     const registry = app.get(CircuitBreakerRegistry);
-    expect(registry.get(inventory.origin).state).toBe(CircuitState.OPEN);
+    expect(registry.get('axios', inventory.origin).state).toBe(CircuitState.OPEN);
 
     const open = await request(server).get('/stock/a').expect(503);
     expect(open.headers['retry-after']).toBe('10');
-    expect(open.body).toMatchObject({ statusCode: 503, breaker: inventory.origin, state: 'open' });
+    expect(open.body).toMatchObject({
+      statusCode: 503,
+      breaker: 'axios',
+      key: inventory.origin,
+      state: 'open',
+    });
     expect(inventory.requests).toBe(3);
 
     clock.advance(10_000);
     inventory.respond(status(200, '9'));
     const back = await request(server).get('/stock/a').expect(200);
     expect(back.text).toBe('9');
-    expect(registry.get(inventory.origin).state).toBe(CircuitState.CLOSED);
+    expect(registry.get('axios', inventory.origin).state).toBe(CircuitState.CLOSED);
     expect(inventory.requests).toBe(4);
   });
 
   it('lets 4xx through to the app without counting them', async () => {
     inventory.respond(status(404, 'unknown sku'));
     for (let i = 0; i < 3; i++) await request(app.getHttpServer()).get('/stock/zz').expect(500);
-    const snap = app.get(CircuitBreakerRegistry).get(inventory.origin).snapshot();
+    const snap = app.get(CircuitBreakerRegistry).get('axios', inventory.origin).snapshot();
     expect(snap).toMatchObject({ state: CircuitState.CLOSED, failedCalls: 0, successfulCalls: 3 });
   });
 
-  it('lists the origin breaker on the metrics route', async () => {
+  it('lists the axios family, with the origin as its key, on the metrics route', async () => {
+    await request(app.getHttpServer()).get('/stock/a').expect(200);
     const res = await request(app.getHttpServer()).get('/circuit-breakers').expect(200);
-    expect(Object.keys(res.body as object)).toContain(inventory.origin);
+    const body = res.body as Record<string, { keys?: { alive: number } }>;
+    expect(body.axios.keys).toMatchObject({ alive: 1 });
+    expect(app.get(CircuitBreakerRegistry).keys('axios')).toEqual([inventory.origin]);
   });
 });
 
@@ -149,7 +157,7 @@ describe('HttpService protection lifecycle', () => {
 
   it('rejects unknown options where the module is declared', () => {
     expect(() => CircuitBreakerHttpModule.register({ timeout: 5 } as never)).toThrow(
-      'CircuitBreakerHttpModule.register: unknown option "timeout" (known: name, isFailureStatus, retryAfter, http, isGlobal)',
+      'CircuitBreakerHttpModule.register: unknown option "timeout" (known: name, family, isFailureStatus, retryAfter, http, isGlobal)',
     );
   });
 });

@@ -45,8 +45,11 @@ describe('protectAxios', () => {
     const { registry, http } = setup();
     const res = await http.get('/items/1', { params: { q: 1 } });
     expect(res.data).toBe('ok');
-    expect(registry.names()).toEqual([api.origin]);
-    expect(registry.get(api.origin).snapshot()).toMatchObject({ successfulCalls: 1, failedCalls: 0 });
+    expect(registry.keys('axios')).toEqual([api.origin]);
+    expect(registry.get('axios', api.origin).snapshot()).toMatchObject({
+      successfulCalls: 1,
+      failedCalls: 0,
+    });
   });
 
   it('counts 5xx as failures, rejects them as axios does, and trips at the threshold', async () => {
@@ -61,7 +64,10 @@ describe('protectAxios', () => {
         response: { status: 503, data: 'down' },
       });
     }
-    expect(registry.get(api.origin).snapshot()).toMatchObject({ failedCalls: 3, state: CircuitState.OPEN });
+    expect(registry.get('axios', api.origin).snapshot()).toMatchObject({
+      failedCalls: 3,
+      state: CircuitState.OPEN,
+    });
   });
 
   it('lets a 5xx resolve when the request accepts it through validateStatus, still counting it', async () => {
@@ -69,7 +75,7 @@ describe('protectAxios', () => {
     api.respond(status(500, 'boom'));
     const res = await http.get('/x', { validateStatus: () => true });
     expect(res).toMatchObject({ status: 500, data: 'boom' });
-    expect(registry.get(api.origin).state).toBe(CircuitState.OPEN);
+    expect(registry.get('axios', api.origin).state).toBe(CircuitState.OPEN);
   });
 
   it('does not count 4xx as failures, yet rejects them exactly as axios would', async () => {
@@ -83,7 +89,7 @@ describe('protectAxios', () => {
         response: { status: 404, data: 'nope' },
       });
     }
-    expect(registry.get(api.origin).snapshot()).toMatchObject({
+    expect(registry.get('axios', api.origin).snapshot()).toMatchObject({
       state: CircuitState.CLOSED,
       failedCalls: 0,
       successfulCalls: 5,
@@ -99,10 +105,10 @@ describe('protectAxios', () => {
     for (let i = 0; i < 5; i++) {
       const error = await failure(http.put('/a', { id: 2 }));
       expect(error).toBeInstanceOf(CircuitOpenError);
-      expect(error).toMatchObject({ breakerName: api.origin, retryAfterMs: 10_000 });
+      expect(error).toMatchObject({ breakerName: 'axios', key: api.origin, retryAfterMs: 10_000 });
     }
     expect(api.requests).toBe(2);
-    expect(registry.get(api.origin).snapshot().rejectedCalls).toBe(5);
+    expect(registry.get('axios', api.origin).snapshot().rejectedCalls).toBe(5);
   });
 
   it('counts a refused connection as a failure and trips on it', async () => {
@@ -111,7 +117,7 @@ describe('protectAxios', () => {
     for (let i = 0; i < 2; i++) {
       expect(await failure(http.get('/x'))).toMatchObject({ code: 'ECONNREFUSED' });
     }
-    expect(registry.get(dead).state).toBe(CircuitState.OPEN);
+    expect(registry.get('axios', dead).state).toBe(CircuitState.OPEN);
     expect(await failure(http.get('/x'))).toBeInstanceOf(CircuitOpenError);
   });
 
@@ -121,7 +127,10 @@ describe('protectAxios', () => {
     const abandoned = api.nextAbandon();
     expect(await failure(http.get('/slow', { timeout: 50 }))).toMatchObject({ code: 'ECONNABORTED' });
     await abandoned;
-    expect(registry.get(api.origin).snapshot()).toMatchObject({ failedCalls: 1, state: CircuitState.OPEN });
+    expect(registry.get('axios', api.origin).snapshot()).toMatchObject({
+      failedCalls: 1,
+      state: CircuitState.OPEN,
+    });
   });
 
   it('aborts the request on callTimeoutMs (the server sees the connection close) and counts a timeout', async () => {
@@ -131,7 +140,10 @@ describe('protectAxios', () => {
     expect(await failure(http.get('/slow'))).toBeInstanceOf(CallTimeoutError);
     await abandoned;
     expect(api.abandoned).toBe(1);
-    expect(registry.get(api.origin).snapshot()).toMatchObject({ timeouts: 1, state: CircuitState.OPEN });
+    expect(registry.get('axios', api.origin).snapshot()).toMatchObject({
+      timeouts: 1,
+      state: CircuitState.OPEN,
+    });
   });
 
   it("keeps the caller's signal working alongside callTimeoutMs", async () => {
@@ -153,7 +165,7 @@ describe('protectAxios', () => {
     });
     api.respond(status(502));
     await failure(http.get('/x'));
-    const breaker = registry.get(api.origin);
+    const breaker = registry.get('axios', api.origin);
     clock.advance(4_999);
     expect(await failure(http.get('/x'))).toBeInstanceOf(CircuitOpenError);
     expect(api.requests).toBe(1);
@@ -181,12 +193,12 @@ describe('protectAxios', () => {
     other.respond(status(500));
     await failure(http.get(`${api.origin}/x`));
     await failure(http.get(`${other.origin}/x`));
-    expect(registry.get(api.origin).state).toBe(CircuitState.OPEN);
-    expect(registry.get(other.origin).state).toBe(CircuitState.CLOSED);
+    expect(registry.get('axios', api.origin).state).toBe(CircuitState.OPEN);
+    expect(registry.get('axios', other.origin).state).toBe(CircuitState.CLOSED);
     other.respond(status(200));
     expect((await http.get(`${other.origin}/y`)).status).toBe(200);
     expect(await failure(http.get(`${api.origin}/y`))).toBeInstanceOf(CircuitOpenError);
-    expect(registry.names().sort()).toEqual([api.origin, other.origin].sort());
+    expect(registry.keys('axios').sort()).toEqual([api.origin, other.origin].sort());
   });
 
   it('names breakers by a custom rule that also sees the request config', async () => {
@@ -211,10 +223,10 @@ describe('protectAxios', () => {
     unprotect = protectAxios(http, registry, { isFailureStatus: (s) => s === 429 });
     api.respond(status(503));
     await failure(http.get('/x'));
-    expect(registry.get(api.origin).state).toBe(CircuitState.CLOSED);
+    expect(registry.get('axios', api.origin).state).toBe(CircuitState.CLOSED);
     api.respond(status(429, 'slow down', { 'retry-after': '12' }));
     expect(await failure(http.get('/x'))).toMatchObject({ response: { status: 429 } });
-    expect(registry.get(api.origin).snapshot()).toMatchObject({
+    expect(registry.get('axios', api.origin).snapshot()).toMatchObject({
       state: CircuitState.OPEN,
       retryAfterMs: 12_000,
     });
@@ -224,7 +236,7 @@ describe('protectAxios', () => {
     const { registry, http } = setup({ defaults: { failureThreshold: 1 } });
     api.respond(status(500));
     await failure(http.get('/x', { adapter: 'fetch' }));
-    expect(registry.get(api.origin).state).toBe(CircuitState.OPEN);
+    expect(registry.get('axios', api.origin).state).toBe(CircuitState.OPEN);
     expect(await failure(http.get('/x', { adapter: 'http' }))).toBeInstanceOf(CircuitOpenError);
     expect(api.requests).toBe(1);
   });
@@ -234,7 +246,7 @@ describe('protectAxios', () => {
     const first = await http.get('/x');
     await http.request(first.config);
     expect(api.requests).toBe(2);
-    expect(registry.get(api.origin).snapshot().totalCalls).toBe(2);
+    expect(registry.get('axios', api.origin).snapshot().totalCalls).toBe(2);
   });
 
   it('stops protecting after unprotect()', async () => {
@@ -245,7 +257,7 @@ describe('protectAxios', () => {
     const res = await http.get('/x', { validateStatus: () => true });
     expect(res.status).toBe(500);
     expect(api.requests).toBe(2);
-    expect(registry.get(api.origin).snapshot().totalCalls).toBe(1);
+    expect(registry.get('axios', api.origin).snapshot().totalCalls).toBe(1);
     // ...and may be protected again.
     unprotect = protectAxios(http, registry);
     expect(await failure(http.get('/x'))).toBeInstanceOf(CircuitOpenError);

@@ -39,8 +39,8 @@ describe('breakerFetch', () => {
     const res = await fetch(`${api.origin}/items/1?x=1`);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('ok');
-    expect(registry.names()).toEqual([api.origin]);
-    expect(registry.get(api.origin).snapshot()).toMatchObject({
+    expect(registry.keys('fetch')).toEqual([api.origin]);
+    expect(registry.get('fetch', api.origin).snapshot()).toMatchObject({
       totalCalls: 1,
       successfulCalls: 1,
       failedCalls: 0,
@@ -55,7 +55,7 @@ describe('breakerFetch', () => {
       expect(res.status).toBe(503);
       expect(await res.text()).toBe('down');
     }
-    const snap = registry.get(api.origin).snapshot();
+    const snap = registry.get('fetch', api.origin).snapshot();
     expect(snap.failedCalls).toBe(3);
     expect(snap.state).toBe(CircuitState.OPEN);
   });
@@ -64,7 +64,7 @@ describe('breakerFetch', () => {
     const { registry, fetch } = setup({ defaults: { failureThreshold: 1 } });
     api.respond(status(404, 'nope'));
     for (let i = 0; i < 5; i++) expect((await fetch(`${api.origin}/missing`)).status).toBe(404);
-    const snap = registry.get(api.origin).snapshot();
+    const snap = registry.get('fetch', api.origin).snapshot();
     expect(snap).toMatchObject({ state: CircuitState.CLOSED, failedCalls: 0, successfulCalls: 5 });
   });
 
@@ -77,10 +77,10 @@ describe('breakerFetch', () => {
     for (let i = 0; i < 5; i++) {
       const error = await fetch(`${api.origin}/a`).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CircuitOpenError);
-      expect(error).toMatchObject({ breakerName: api.origin, retryAfterMs: 10_000 });
+      expect(error).toMatchObject({ breakerName: 'fetch', key: api.origin, retryAfterMs: 10_000 });
     }
     expect(api.requests).toBe(2);
-    expect(registry.get(api.origin).snapshot().rejectedCalls).toBe(5);
+    expect(registry.get('fetch', api.origin).snapshot().rejectedCalls).toBe(5);
   });
 
   it('counts a refused connection as a failure and trips on it', async () => {
@@ -91,7 +91,7 @@ describe('breakerFetch', () => {
       const error = await fetch(`${dead}/x`).catch((e: unknown) => e);
       expect(error).toMatchObject({ message: 'fetch failed', cause: { code: 'ECONNREFUSED' } });
     }
-    expect(registry.get(dead).state).toBe(CircuitState.OPEN);
+    expect(registry.get('fetch', dead).state).toBe(CircuitState.OPEN);
     await expect(fetch(`${dead}/x`)).rejects.toBeInstanceOf(CircuitOpenError);
   });
 
@@ -99,7 +99,10 @@ describe('breakerFetch', () => {
     const { registry, fetch } = setup({ defaults: { failureThreshold: 1 } });
     api.respond((req) => req.socket.destroy());
     await expect(fetch(`${api.origin}/x`)).rejects.toThrow('fetch failed');
-    expect(registry.get(api.origin).snapshot()).toMatchObject({ failedCalls: 1, state: CircuitState.OPEN });
+    expect(registry.get('fetch', api.origin).snapshot()).toMatchObject({
+      failedCalls: 1,
+      state: CircuitState.OPEN,
+    });
   });
 
   it('lets exactly one probe through once halfOpenAfterMs has passed on the clock, and closes on success', async () => {
@@ -108,7 +111,7 @@ describe('breakerFetch', () => {
     });
     api.respond(status(502));
     await fetch(`${api.origin}/x`);
-    const breaker = registry.get(api.origin);
+    const breaker = registry.get('fetch', api.origin);
     expect(breaker.state).toBe(CircuitState.OPEN);
 
     clock.advance(4_999);
@@ -135,7 +138,7 @@ describe('breakerFetch', () => {
     await fetch(`${api.origin}/x`);
     clock.advance(1_000);
     expect((await fetch(`${api.origin}/x`)).status).toBe(500);
-    const snap = registry.get(api.origin).snapshot();
+    const snap = registry.get('fetch', api.origin).snapshot();
     expect(snap).toMatchObject({ state: CircuitState.OPEN, openedCount: 2 });
     expect(api.requests).toBe(2);
   });
@@ -146,8 +149,8 @@ describe('breakerFetch', () => {
     await fetch(`${api.origin}/x`);
     await expect(fetch(`${api.origin}/y`)).rejects.toBeInstanceOf(CircuitOpenError);
     expect((await fetch(`${other.origin}/y`)).status).toBe(200);
-    expect(registry.names().sort()).toEqual([api.origin, other.origin].sort());
-    expect(registry.get(other.origin).state).toBe(CircuitState.CLOSED);
+    expect(registry.keys('fetch').sort()).toEqual([api.origin, other.origin].sort());
+    expect(registry.get('fetch', other.origin).state).toBe(CircuitState.CLOSED);
   });
 
   it("takes each origin's own configuration from the registry", async () => {
@@ -160,10 +163,10 @@ describe('breakerFetch', () => {
     await fetch(`${api.origin}/x`);
     await fetch(`${other.origin}/x`);
     await fetch(`${other.origin}/x`);
-    expect(registry.get(api.origin).state).toBe(CircuitState.OPEN);
-    expect(registry.get(other.origin).state).toBe(CircuitState.CLOSED);
+    expect(registry.get('fetch', api.origin).state).toBe(CircuitState.OPEN);
+    expect(registry.get('fetch', other.origin).state).toBe(CircuitState.CLOSED);
     await fetch(`${other.origin}/x`);
-    expect(registry.get(other.origin).state).toBe(CircuitState.OPEN);
+    expect(registry.get('fetch', other.origin).state).toBe(CircuitState.OPEN);
   });
 
   it('names breakers by a custom rule, configured per name', async () => {
@@ -184,17 +187,20 @@ describe('breakerFetch', () => {
     const fetch = breakerFetch(registry, { isFailureStatus: (s) => s === 429 });
     api.respond(status(503));
     await fetch(`${api.origin}/x`);
-    expect(registry.get(api.origin).state).toBe(CircuitState.CLOSED);
+    expect(registry.get('fetch', api.origin).state).toBe(CircuitState.CLOSED);
     api.respond(status(429));
     await fetch(`${api.origin}/x`);
-    expect(registry.get(api.origin).state).toBe(CircuitState.OPEN);
+    expect(registry.get('fetch', api.origin).state).toBe(CircuitState.OPEN);
   });
 
   it("records a failure status even when the breaker's own classification ignores every error", async () => {
     const { registry, fetch } = setup({ defaults: { failureThreshold: 1, isFailure: () => false } });
     api.respond(status(500));
     expect((await fetch(`${api.origin}/x`)).status).toBe(500);
-    expect(registry.get(api.origin).snapshot()).toMatchObject({ failedCalls: 1, state: CircuitState.OPEN });
+    expect(registry.get('fetch', api.origin).snapshot()).toMatchObject({
+      failedCalls: 1,
+      state: CircuitState.OPEN,
+    });
   });
 
   it("still lets the breaker's isResultFailure judge the other responses", async () => {
@@ -203,7 +209,7 @@ describe('breakerFetch', () => {
     });
     api.respond(status(404));
     expect((await fetch(`${api.origin}/x`)).status).toBe(404);
-    expect(registry.get(api.origin).state).toBe(CircuitState.OPEN);
+    expect(registry.get('fetch', api.origin).state).toBe(CircuitState.OPEN);
   });
 
   it('aborts the request on callTimeoutMs (the server sees the connection close) and counts a timeout', async () => {
@@ -214,7 +220,10 @@ describe('breakerFetch', () => {
     expect(error).toBeInstanceOf(CallTimeoutError);
     await abandoned;
     expect(api.abandoned).toBe(1);
-    expect(registry.get(api.origin).snapshot()).toMatchObject({ timeouts: 1, state: CircuitState.OPEN });
+    expect(registry.get('fetch', api.origin).snapshot()).toMatchObject({
+      timeouts: 1,
+      state: CircuitState.OPEN,
+    });
   });
 
   it("merges the caller's signal: aborting it cancels the request", async () => {
@@ -241,7 +250,7 @@ describe('breakerFetch', () => {
     controller.abort();
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
     await abandoned;
-    expect(registry.get(api.origin).snapshot()).toMatchObject({
+    expect(registry.get('fetch', api.origin).snapshot()).toMatchObject({
       state: CircuitState.CLOSED,
       failedCalls: 0,
       cancelledCalls: 1,
@@ -263,7 +272,7 @@ describe('breakerFetch', () => {
     const res = await fetch(new Request(`${api.origin}/r`, { method: 'POST', body: 'payload' }));
     expect(res.status).toBe(200);
     expect(api.bodies).toEqual(['', 'payload']);
-    expect(registry.get(api.origin).snapshot().successfulCalls).toBe(2);
+    expect(registry.get('fetch', api.origin).snapshot().successfulCalls).toBe(2);
   });
 
   it('sends through a custom fetch when given one', async () => {
@@ -297,7 +306,7 @@ describe('breakerFetch', () => {
       'breakerFetch: fetch must be a function',
     );
     expect(() => breakerFetch(registry, { nmae: () => 'x' } as never)).toThrow(
-      'breakerFetch: unknown option "nmae" (known: name, isFailureStatus, retryAfter, fetch)',
+      'breakerFetch: unknown option "nmae" (known: name, family, isFailureStatus, retryAfter, fetch)',
     );
     expect(() => breakerFetch(registry, { retryAfter: { maxMs: -1 } })).toThrow(
       'breakerFetch: retryAfter.maxMs must be a finite number of ms >= 0, got -1',

@@ -28,7 +28,10 @@ describe('breakerFetch with retry, fallback and bulkhead', () => {
     const res = await fetch(`${api.origin}/x`);
     expect(await res.text()).toBe('third time');
     expect(api.requests).toBe(3);
-    expect(registry.get(api.origin).snapshot()).toMatchObject({ failedCalls: 2, successfulCalls: 1 });
+    expect(registry.get('fetch', api.origin).snapshot()).toMatchObject({
+      failedCalls: 2,
+      successfulCalls: 1,
+    });
   });
 
   it('resolves with the last failed response once the attempts are used up', async () => {
@@ -93,7 +96,7 @@ describe('breakerFetch with retry, fallback and bulkhead', () => {
     expect(seen[1][1]).toEqual({ method: 'GET' });
     expect(seen[1][2]).toBeUndefined();
     expect(seen[1][3]).toBeInstanceOf(CircuitOpenError);
-    expect(registry.get(api.origin).snapshot().fallbacks).toBe(2);
+    expect(registry.get('fetch', api.origin).snapshot().fallbacks).toBe(2);
   });
 
   it('rejects at once when the bulkhead is full, without counting a failure', async () => {
@@ -107,7 +110,7 @@ describe('breakerFetch with retry, fallback and bulkhead', () => {
     expect(api.requests).toBe(1);
     res.writeHead(200).end('done');
     expect(await (await first).text()).toBe('done');
-    expect(registry.get(api.origin).snapshot()).toMatchObject({
+    expect(registry.get('fetch', api.origin).snapshot()).toMatchObject({
       state: CircuitState.CLOSED,
       failedCalls: 0,
       rejectedCalls: 1,

@@ -37,7 +37,7 @@ describe('breakerFetch and Retry-After', () => {
       clock,
       defaults: { failureThreshold: 1, halfOpenAfterMs: 1_000 },
     });
-    return { breaker: () => registry.get(api.origin), fetch: breakerFetch(registry, options) };
+    return { breaker: () => registry.get('fetch', api.origin), fetch: breakerFetch(registry, options) };
   }
 
   it('keeps a 503 with Retry-After: 5 OPEN for 5 s instead of halfOpenAfterMs (1 s)', async () => {
@@ -138,7 +138,7 @@ describe('breakerFetch and Retry-After', () => {
     api.sequence(status(503, 'busy', { 'retry-after': '60' }), status(500));
     await fetch(`${api.origin}/x`);
     await fetch(`${api.origin}/x`);
-    expect(registry.get(api.origin).snapshot()).toMatchObject({
+    expect(registry.get('fetch', api.origin).snapshot()).toMatchObject({
       state: CircuitState.OPEN,
       retryAfterMs: 1_000,
     });
