@@ -17,7 +17,7 @@ describe.each(PLATFORMS)('keyed breakers over HTTP (%s)', (platform) => {
       imports: [
         CircuitBreakerModule.forRoot({
           clock: new ManualClock(5_000),
-          http: { control: true },
+          http: { control: true, allowUnguardedControl: true },
           breakers: {
             payment: { failureThreshold: 1, halfOpenAfterMs: 30_000 },
             tiny: { keys: { metrics: 'key' } },
