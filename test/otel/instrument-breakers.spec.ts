@@ -250,7 +250,7 @@ describe('instrumentBreakers (framework-free core, real OpenTelemetry SDK)', () 
   });
 
   it('records call durations in seconds from the injected clock, by success or failure', async () => {
-    const registry = setup({ timed: { failureThreshold: 10 } });
+    const registry = setup({ timed: { failureThreshold: 10 } }, { callDuration: true });
     const b = registry.get('timed');
     await b.executePromise(() => {
       clock.advance(30);
@@ -280,12 +280,16 @@ describe('instrumentBreakers (framework-free core, real OpenTelemetry SDK)', () 
     expect(f.counts[f.boundaries.indexOf(0.75)]).toBe(1);
   });
 
-  it('with callDuration: false records no histogram, and calls stop reading the clock for it', async () => {
-    const registry = setup({ untimed: {} }, { callDuration: false });
-    const reads = jest.spyOn(clock, 'now');
-    await registry.get('untimed').executePromise(ok);
-    expect(reads).not.toHaveBeenCalled();
-    expect((await otel.collect()).has('circuit_breaker.call.duration')).toBe(false);
+  it('without callDuration (the default) or with callDuration: false records no histogram, and calls do not read the clock for it', async () => {
+    for (const extra of [{}, { callDuration: false }]) {
+      instrumentation?.dispose();
+      const registry = setup({ untimed: {} }, extra);
+      const reads = jest.spyOn(clock, 'now');
+      await registry.get('untimed').executePromise(ok);
+      expect(reads).not.toHaveBeenCalled();
+      reads.mockRestore();
+      expect((await otel.collect()).has('circuit_breaker.call.duration')).toBe(false);
+    }
   });
 
   it("instruments breakers created after it, and carries a replaced breaker's counts (counters never go backwards)", async () => {

@@ -77,7 +77,7 @@ describe.each(PLATFORMS)('otel module option on %s: a breaker tripped over real 
       {
         clock,
         breakers: { payment: { failureThreshold: 3, halfOpenAfterMs: 5_000, successThreshold: 1 } },
-        otel: { meterProvider: otel.meterProvider, tracerProvider: otel.tracerProvider },
+        otel: { meterProvider: otel.meterProvider, tracerProvider: otel.tracerProvider, callDuration: true },
       },
       { controllers: [OrdersController], providers: [PaymentClient] },
     );
