@@ -30,6 +30,12 @@ type PubSubMode = 'classic' | 'sharded';
 const MIN_BACKGROUND_TIMEOUT_MS = 1_000;
 
 /**
+ * Every breaker's record is read again at least this often (and never more often than every 10
+ * flushes): a safety net for a pub/sub message lost while a subscription moved (failover, resharding).
+ */
+const FULL_RESYNC_MIN_MS = 5_000;
+
+/**
  * Shares breaker state across every instance that uses the same Redis: transitions (versioned records,
  * pub/sub), half-open probe permits, window counts for the rate trips, and manual control. A CLOSED call
  * never waits on Redis; if Redis is slow or gone, breakers decide locally and resync when it is back.
@@ -76,6 +82,7 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
   private tickAgain = false;
   private tickQueued = false;
   private resyncAll = true;
+  private lastFullResyncAt = 0;
   private readonly onReady = (): void => {
     this.resyncAll = true;
     this.requestTick();
@@ -145,6 +152,8 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
     }
     if (client !== undefined) {
       client.off('ready', this.onReady);
+      client.off('+node', this.onReady);
+      client.off('-node', this.onReady);
       if (this.ownsClient) {
         if (client.status === 'ready') {
           await bounded(client.quit(), this.timeoutMs * 4).catch(() => undefined);
@@ -229,6 +238,9 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
     this.client = client;
     if (client.status === 'wait') client.connect().catch(() => undefined);
     client.on('ready', this.onReady);
+    // A cluster stays 'ready' through a failover: a node that joins or leaves means "read everything again".
+    client.on('+node', this.onReady);
+    client.on('-node', this.onReady);
     this.timer = setInterval(() => this.requestTick(), this.flushIntervalMs);
     this.timer.unref();
   }
@@ -298,6 +310,8 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
     const onMessage = (_channel: string, message: string): void => this.onMessage(message);
     if (sharded) {
       subscriber.on('smessage', onMessage);
+      // Subscriptions moved to other nodes (failover, resharding): what was published meanwhile is missed.
+      subscriber.on('subscribersReady', this.onReady);
       for (const tag of this.links.keys()) this.listen(tag, true);
     } else {
       subscriber.on('message', onMessage);
@@ -369,10 +383,13 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
       const known = await this.inspectServer(client).finally(() => (this.ticking = false));
       if (!known || this.closed) return;
     }
-    const full = this.resyncAll;
-    this.resyncAll = false;
-    if (full) this.eachLink((link) => link.markForResync());
     const now = Date.now();
+    const full =
+      this.resyncAll ||
+      now - this.lastFullResyncAt >= Math.max(FULL_RESYNC_MIN_MS, 10 * this.flushIntervalMs);
+    this.resyncAll = false;
+    if (full) this.lastFullResyncAt = now;
+    if (full) this.eachLink((link) => link.markForResync());
     const ops: TickOp[] = [];
     this.eachLink((link) => {
       const op = link.prepareTick(full, now);

@@ -50,6 +50,9 @@ export class RedisCluster {
             join(dir, `nodes-${port}.conf`),
             '--cluster-node-timeout',
             '1000',
+            // A replica that never synced cannot be promoted: sync at once, not after the 5 s default.
+            '--repl-diskless-sync-delay',
+            '0',
             '--dir',
             dir,
           ]),
@@ -130,7 +133,7 @@ export class RedisCluster {
     return server;
   }
 
-  /** Waits until every slot is served and (with replicas) every master has its replicas. */
+  /** Waits until every slot is served and (with replicas) every master has its replicas, in sync. */
   async waitHealthy(replicasEach: number, deadlineMs = 20_000): Promise<void> {
     await waitFor(
       'a healthy cluster',
@@ -141,6 +144,10 @@ export class RedisCluster {
         }
         if (replicasEach === 0) return true;
         const nodes = await this.describe();
+        for (const replica of nodes.filter((n) => n.role === 'replica' && !n.failed)) {
+          const { stdout } = await run('redis-cli', ['-p', String(replica.port), 'INFO', 'replication']);
+          if (!stdout.includes('master_link_status:up')) return false;
+        }
         return nodes
           .filter((n) => n.role === 'master' && !n.failed)
           .every((m) => nodes.filter((r) => r.masterId === m.id && !r.failed).length >= replicasEach);
@@ -152,7 +159,7 @@ export class RedisCluster {
 
   async stop(): Promise<void> {
     for (const server of this.servers) await server.kill();
-    await rm(this.dir, { recursive: true, force: true });
+    if (!process.env.KEEP_CLUSTER_DIR) await rm(this.dir, { recursive: true, force: true });
   }
 }
 
