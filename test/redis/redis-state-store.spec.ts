@@ -57,20 +57,22 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     const b = instance({ pay: { failureThreshold: 2, halfOpenAfterMs: 60_000 } });
     await shared(a, b);
     expect(b.registry.get('pay').snapshot().store).toBe('shared');
+    const tripped = Date.now();
     for (let i = 0; i < 2; i++) await expect(a.registry.get('pay').executePromise(fail)).rejects.toThrow();
     expect(a.registry.get('pay').state).toBe(CircuitState.OPEN);
-    await waitFor('b to open', () => b.registry.get('pay').state === CircuitState.OPEN, 1_000);
+    await waitFor('b to open', () => b.registry.get('pay').state === CircuitState.OPEN, 5_000);
+    const propagation = Date.now() - tripped;
     const events = b.registry
       .get('pay')
       .recentEvents()
       .filter((e) => e.type === 'state_change');
     expect(events.at(-1)?.reason).toMatch(/^fleet: 2 consecutive failures/);
     await expect(b.registry.get('pay').executePromise(ok)).rejects.toBeInstanceOf(CircuitOpenError);
-    // Both agree on when the probe is allowed (within the propagation time).
+    // Both agree on when the probe is allowed, up to the time the news took to travel (no fixed bound).
     const gap = Math.abs(
       a.registry.get('pay').snapshot().retryAfterMs - b.registry.get('pay').snapshot().retryAfterMs,
     );
-    expect(gap).toBeLessThan(250);
+    expect(gap).toBeLessThanOrEqual(propagation + 2);
   });
 
   it('refuses a transition written on a stale version and returns the newer record', async () => {
@@ -208,20 +210,22 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     await shared(a, b);
     await expect(a.registry.get('q').executePromise(fail)).rejects.toThrow();
     await waitFor('b open', () => b.registry.get('q').state === CircuitState.OPEN, 1_000);
-    await waitFor('probe time', () => b.registry.get('q').snapshot().retryAfterMs === 0, 2_000);
+    await waitFor('probe time', () => b.registry.get('q').snapshot().retryAfterMs === 0, 5_000);
+    const reopened = Date.now();
     await expect(b.registry.get('q').executePromise(fail)).rejects.toThrow('downstream down');
     expect(b.registry.get('q').state).toBe(CircuitState.OPEN);
     await waitFor(
       'a re-opened',
       () =>
-        a.registry.get('q').state === CircuitState.OPEN && a.registry.get('q').snapshot().retryAfterMs > 100,
-      1_000,
+        a.registry.get('q').state === CircuitState.OPEN && a.registry.get('q').snapshot().retryAfterMs > 0,
+      5_000,
     );
+    const propagation = Date.now() - reopened;
     // A was OPEN all along from its own view: it takes the new OPEN period's timing (no extra transition).
     const gap = Math.abs(
       a.registry.get('q').snapshot().retryAfterMs - b.registry.get('q').snapshot().retryAfterMs,
     );
-    expect(gap).toBeLessThan(100);
+    expect(gap).toBeLessThanOrEqual(propagation + 2);
     expect(b.registry.get('q').snapshot().openedCount).toBe(2);
   });
 

@@ -69,6 +69,8 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
   private pubsub: PubSubMode | undefined;
   /** Set when the store can never work as configured (named once, then every decision stays local). */
   private misconfigured: string | undefined;
+  /** Subscriptions asked for and not yet confirmed: the store is not 'shared' before it hears the fleet. */
+  private pendingSubscriptions = 0;
   /** Problems other than outages already named (each once per store). */
   private readonly named = new Set<string>();
   private readonly links = new Map<string, Set<RedisBreakerLink>>();
@@ -315,10 +317,12 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
       for (const tag of this.links.keys()) this.listen(tag, true);
     } else {
       subscriber.on('message', onMessage);
-      subscriber.subscribe(this.channel).then(
-        () => this.resync(),
-        () => this.resync(),
-      );
+      this.pendingSubscriptions++;
+      const done = (): void => {
+        this.pendingSubscriptions--;
+        this.resync();
+      };
+      subscriber.subscribe(this.channel).then(done, done);
     }
   }
 
@@ -332,10 +336,12 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
       return;
     }
     // A transition published before the subscription took effect was missed: read the record again.
-    subscriber.ssubscribe(channel).then(
-      () => this.resync(tag),
-      () => this.resync(tag),
-    );
+    this.pendingSubscriptions++;
+    const done = (): void => {
+      this.pendingSubscriptions--;
+      this.resync(tag);
+    };
+    subscriber.ssubscribe(channel).then(done, done);
   }
 
   /** Reads the records of one breaker's links (or of all) on the next tick. */
@@ -402,7 +408,7 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
       const groups = isClusterClient(client) ? groupByNode(client, ops) : [ops];
       const answers = await Promise.all(groups.map((group) => this.exec(client, group)));
       const ok = answers.every(Boolean);
-      if (ok && !this.healthy && !this.resyncAll) this.recover();
+      if (ok && !this.healthy && !this.resyncAll && this.pendingSubscriptions === 0) this.recover();
     } finally {
       this.ticking = false;
     }
