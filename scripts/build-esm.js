@@ -13,6 +13,7 @@ const entries = {
   axios: './integrations/axios/index.js',
   terminus: './integrations/terminus/index.js',
   redis: './integrations/redis/index.js',
+  testing: './testing/index.js',
 };
 
 fs.mkdirSync(path.join(dist, 'esm'), { recursive: true });
