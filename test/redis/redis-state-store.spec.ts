@@ -169,8 +169,10 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
 
   it('admits fleet probes to Observable calls per subscription, and gives the permit back on unsubscribe', async () => {
     const options = { failureThreshold: 1, halfOpenAfterMs: 200, halfOpenMaxCalls: 1, successThreshold: 1 };
-    const a = instance({ obs: options });
-    const b = instance({ obs: options });
+    // A permit answer later than timeoutMs is decided locally by design; on a busy machine the default
+    // 50 ms can pass for CPU alone, and this test is about fleet permits, so it leaves room.
+    const a = instance({ obs: options }, { timeoutMs: 1_000 });
+    const b = instance({ obs: options }, { timeoutMs: 1_000 });
     await shared(a, b);
     await expect(a.registry.get('obs').executePromise(fail)).rejects.toThrow();
     await waitFor('b open', () => b.registry.get('obs').state === CircuitState.OPEN, 1_000);
@@ -193,7 +195,15 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     expect(refused).toBeInstanceOf(CircuitOpenError);
     // Unsubscribing hands the permit back to the fleet: B's probe may run now, and its success closes everywhere.
     held.unsubscribe();
-    const value = await firstValueFrom(b.registry.get('obs').executeObservable(() => of('probe ok')));
+    // The permit travels back on A's connection while B asks on its own: B may be refused until it lands.
+    const value = await waitFor('b admitted', () =>
+      firstValueFrom(b.registry.get('obs').executeObservable(() => of('probe ok'))).catch(
+        (error: unknown) => {
+          if (!(error instanceof CircuitOpenError)) throw error;
+          return undefined;
+        },
+      ),
+    );
     expect(value).toBe('probe ok');
     expect(started).toBe(1);
     await waitFor(
