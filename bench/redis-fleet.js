@@ -4,9 +4,10 @@
  *   1. CLOSED per-call overhead: RedisStateStore vs the in-memory store (same process, interleaved rounds).
  *   2. Trip propagation across 3 processes: one trips, two others hear of it (p50 / p99 over many trips).
  *   3. Redis commands per second of one instance running 10,000 calls/s (INFO commandstats).
- * Starts its own redis-server on a free port (needs `redis-server` on PATH).
+ * Starts its own redis-server on a free port (needs `redis-server` on PATH). With --cluster, 1 and 2 run
+ * again on a 3-master Redis Cluster it creates (needs `redis-cli` too), through `{ cluster: [...] }`.
  *
- *   node --expose-gc bench/redis-fleet.js [--quick]
+ *   node --expose-gc bench/redis-fleet.js [--quick] [--cluster]
  */
 const { spawn, fork } = require('node:child_process');
 const net = require('node:net');
@@ -18,6 +19,7 @@ const { RedisStateStore } = require(path.join(dist, 'integrations', 'redis'));
 const { Redis } = require('ioredis');
 
 const QUICK = process.argv.includes('--quick');
+const CLUSTER = process.argv.includes('--cluster');
 const now = () => performance.timeOrigin + performance.now();
 const ok = () => 1;
 const okAsync = () => Promise.resolve(1);
@@ -28,7 +30,8 @@ const fail = () => {
 // ---------------------------------------------------------------- child: one fleet instance
 
 if (process.argv[2] === 'child') {
-  const store = new RedisStateStore({ connection: process.env.REDIS_URL, flushIntervalMs: 500 });
+  const connection = JSON.parse(process.env.REDIS_CONNECTION);
+  const store = new RedisStateStore({ connection, flushIntervalMs: 500 });
   const registry = new BreakerRegistry({
     breakers: { trip: { failureThreshold: 1, halfOpenAfterMs: 600_000 } },
     store,
@@ -93,6 +96,54 @@ async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, stop };
 }
 
+/** A 3-master Redis Cluster of redis-server children on free ports; returns its seed nodes. */
+async function startCluster() {
+  const { mkdtempSync, rmSync } = require('node:fs');
+  const { execFileSync } = require('node:child_process');
+  const dir = mkdtempSync(path.join(require('node:os').tmpdir(), 'bench-cluster-'));
+  const nodes = [];
+  const children = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    const bus = await freePort();
+    const child = spawn('redis-server', [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ...['--cluster-enabled', 'yes', '--cluster-port', String(bus), '--dir', dir],
+      ...['--cluster-config-file', path.join(dir, `nodes-${port}.conf`)],
+    ]);
+    children.push(child);
+    await new Promise((resolve) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('Ready to accept connections')) resolve();
+      });
+    });
+    child.stdout.resume();
+    nodes.push({ host: '127.0.0.1', port });
+  }
+  process.on('exit', () => children.forEach((c) => c.kill()));
+  execFileSync(
+    'redis-cli',
+    ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-yes'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  await until('cluster ok', () =>
+    nodes.every((n) =>
+      execFileSync('redis-cli', ['-p', String(n.port), 'CLUSTER', 'INFO'], { encoding: 'utf8' }).includes(
+        'cluster_state:ok',
+      ),
+    ),
+  );
+  const stop = async () => {
+    await Promise.all(children.map((c) => new Promise((resolve) => (c.once('exit', resolve), c.kill()))));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { connection: { cluster: nodes }, stop };
+}
+
 const until = async (what, check, ms = 5000) => {
   const end = Date.now() + ms;
   while (!(await check())) {
@@ -123,14 +174,14 @@ async function timeAsyncCalls(breaker, n) {
   return Number(process.hrtime.bigint() - t0) / n;
 }
 
-async function overhead(redisUrl) {
+async function overhead(connection) {
   const options = {
     failureRateThreshold: 50,
     minimumCalls: 20,
     window: { type: 'time', sizeMs: 10_000, buckets: 10 },
   };
   const memory = new BreakerRegistry({ breakers: { plain: {}, rated: options } });
-  const store = new RedisStateStore({ connection: redisUrl, flushIntervalMs: 500 });
+  const store = new RedisStateStore({ connection, flushIntervalMs: 500 });
   const shared = new BreakerRegistry({ breakers: { plain: {}, rated: options }, store });
   await until('store shared', () => store.status === 'shared');
   const rounds = QUICK ? 5 : 15;
@@ -164,18 +215,19 @@ async function overhead(redisUrl) {
 
 // ---------------------------------------------------------------- 2. trip propagation across processes
 
-async function propagation(redisUrl) {
+async function propagation(connection) {
   const children = await Promise.all(
     [1, 2].map(
       () =>
         new Promise((resolve) => {
-          const child = fork(__filename, ['child'], { env: { ...process.env, REDIS_URL: redisUrl } });
+          const env = { ...process.env, REDIS_CONNECTION: JSON.stringify(connection) };
+          const child = fork(__filename, ['child'], { env });
           const events = [];
           child.on('message', (m) => (m.type === 'ready' ? resolve({ child, events }) : events.push(m)));
         }),
     ),
   );
-  const store = new RedisStateStore({ connection: redisUrl, flushIntervalMs: 500 });
+  const store = new RedisStateStore({ connection, flushIntervalMs: 500 });
   const registry = new BreakerRegistry({
     breakers: { trip: { failureThreshold: 1, halfOpenAfterMs: 600_000 } },
     store,
@@ -289,6 +341,26 @@ async function main() {
         `   flushIntervalMs ${String(r.flushIntervalMs).padStart(4)}: ${r.callsPerSecond} calls/s -> ${r.sentPerSecond} commands/s sent ` +
           `(one pipeline per flush), ${r.allPerSecond} commands/s executed by Redis incl. inside scripts`,
       );
+    }
+    if (CLUSTER) {
+      const cluster = await startCluster();
+      try {
+        console.log(
+          '\n4. On a 3-master Redis Cluster: CLOSED per-call cost, in-memory vs RedisStateStore (median ns/call)',
+        );
+        for (const r of await overhead(cluster.connection)) {
+          console.log(
+            `   ${r.breaker.padEnd(6)} ${r.call.padEnd(15)} memory ${r.memoryNs.toFixed(1).padStart(7)}  cluster ${r.redisNs.toFixed(1).padStart(7)}  ratio ${(r.redisNs / r.memoryNs).toFixed(3)}`,
+          );
+        }
+        console.log('\n5. On the cluster: trip propagation, 1 instance trips -> 2 other processes OPEN (ms)');
+        const c = await propagation(cluster.connection);
+        console.log(
+          `   ${c.trips} trips: p50 ${c.p50.toFixed(2)}  p99 ${c.p99.toFixed(2)}  max ${c.max.toFixed(2)}`,
+        );
+      } finally {
+        await cluster.stop();
+      }
     }
   } finally {
     await redis.stop();

@@ -9,7 +9,12 @@ import { readShopEnv } from './shop-env';
 async function bootstrap(): Promise<void> {
   const env = readShopEnv(process.env);
   // Shares every breaker's state with the other instances on the same Redis (the module closes it on shutdown).
-  const store = env.redisUrl === undefined ? undefined : new RedisStateStore({ connection: env.redisUrl });
+  const store =
+    env.redisCluster !== undefined
+      ? new RedisStateStore({ connection: { cluster: env.redisCluster } })
+      : env.redisUrl === undefined
+        ? undefined
+        : new RedisStateStore({ connection: env.redisUrl });
   const app = await NestFactory.create(AppModule.forRoot({ ...env.options, store }));
   app.enableShutdownHooks();
   await app.listen(env.port);

@@ -14,6 +14,7 @@ const entries = {
   terminus: './integrations/terminus/index.js',
   redis: './integrations/redis/index.js',
   otel: './integrations/otel/index.js',
+  testing: './testing/index.js',
 };
 
 fs.mkdirSync(path.join(dist, 'esm'), { recursive: true });

@@ -2,11 +2,16 @@
 // `npm run fleet`: the sample shop as a fleet of 3 instances sharing breaker state through a local Redis.
 // Starts redis-server (when REDIS_URL is not given), builds the sample, starts 3 instances on ports
 // 3000-3002 that share one payment and one inventory downstream, and stops everything on Ctrl-C.
-// Env: REDIS_URL (use a running Redis instead), REDIS_SERVER (the redis-server executable), FLEET_REDIS_PORT
-// (default 6390), FLEET_BASE_PORT (3000).
+// `npm run fleet -- --cluster`: the same on a 3-master Redis Cluster (ports FLEET_REDIS_PORT..+2, cluster
+// bus ports 10000 above them), created with redis-cli --cluster create.
+// Env: REDIS_URL (use a running Redis instead), REDIS_SERVER (the redis-server executable), FLEET_REDIS_PORT (default 6390), FLEET_BASE_PORT (3000).
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+
+const clusterMode = process.argv.includes('--cluster');
 
 const root = path.join(__dirname, '..');
 const basePort = Number(process.env.FLEET_BASE_PORT || 3000);
@@ -67,8 +72,12 @@ function stop(code) {
 }
 
 async function main() {
-  let redisUrl = process.env.REDIS_URL;
-  if (!redisUrl) {
+  let redisUrl = clusterMode ? undefined : process.env.REDIS_URL;
+  let redisCluster = '';
+  if (clusterMode) {
+    redisCluster = await startCluster();
+    redisUrl = redisCluster;
+  } else if (!redisUrl) {
     const probe = spawnSync(redisServer, ['--version']);
     if (probe.error) {
       console.error(
@@ -106,7 +115,8 @@ async function main() {
   // The first instance runs the two downstream APIs; the others call the same ones.
   const first = start('shop-1', process.execPath, [main], {
     PORT: String(basePort),
-    REDIS_URL: redisUrl,
+    REDIS_URL: clusterMode ? '' : redisUrl,
+    REDIS_CLUSTER: redisCluster,
     PAYMENT_PORT: String(downstreamPorts.payment),
     INVENTORY_PORT: String(downstreamPorts.inventory),
   });
@@ -114,14 +124,15 @@ async function main() {
   for (const i of [2, 3]) {
     const child = start(`shop-${i}`, process.execPath, [main], {
       PORT: String(basePort + i - 1),
-      REDIS_URL: redisUrl,
+      REDIS_URL: clusterMode ? '' : redisUrl,
+      REDIS_CLUSTER: redisCluster,
       PAYMENT_URL: urls.payment,
       INVENTORY_URL: urls.inventory,
     });
     await waitForLine(child, 'shop listening on');
   }
   console.log(
-    `\n[fleet] 3 instances share breaker state through ${redisUrl}:\n` +
+    `\n[fleet] 3 instances share breaker state through ${clusterMode ? 'the Redis Cluster ' : ''}${redisUrl}:\n` +
       [0, 1, 2].map((i) => `  http://localhost:${basePort + i}/circuit-breakers/dashboard`).join('\n') +
       `\n[fleet] break payment, order on one instance, watch all three open:\n` +
       `  curl -s -X POST localhost:${basePort}/chaos/payment/fail\n` +
@@ -129,6 +140,41 @@ async function main() {
       `  curl -s localhost:${basePort + 2}/circuit-breakers/payment\n` +
       '[fleet] Ctrl-C stops the fleet\n',
   );
+}
+
+/** Starts 3 cluster-enabled redis-servers, joins them into a cluster; returns the seed nodes for REDIS_CLUSTER. */
+async function startCluster() {
+  if (spawnSync(redisServer, ['--version']).error || spawnSync('redis-cli', ['--version']).error) {
+    console.error(
+      'npm run fleet -- --cluster needs redis-server and redis-cli (Debian/Ubuntu: sudo apt-get install redis-server)',
+    );
+    process.exit(1);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nestjs-breaker-fleet-cluster-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const ports = [redisPort, redisPort + 1, redisPort + 2];
+  for (const port of ports) {
+    const node = start(`redis-${port}`, redisServer, [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ...['--cluster-enabled', 'yes', '--cluster-config-file', path.join(dir, `nodes-${port}.conf`)],
+      ...['--cluster-node-timeout', '2000', '--dir', dir],
+    ]);
+    await waitForLine(node, 'Ready to accept connections');
+  }
+  const create = spawnSync(
+    'redis-cli',
+    ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-yes'],
+    { encoding: 'utf8' },
+  );
+  if (create.status !== 0)
+    throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+  for (let i = 0; i < 200; i++) {
+    const info = spawnSync('redis-cli', ['-p', String(ports[0]), 'CLUSTER', 'INFO'], { encoding: 'utf8' });
+    if (info.stdout.includes('cluster_state:ok')) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  console.log(`[fleet] Redis Cluster of 3 masters on ports ${ports.join(', ')}`);
+  return ports.map((p) => `redis://127.0.0.1:${p}`).join(',');
 }
 
 process.on('exit', () => {

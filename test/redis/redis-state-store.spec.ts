@@ -57,20 +57,22 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     const b = instance({ pay: { failureThreshold: 2, halfOpenAfterMs: 60_000 } });
     await shared(a, b);
     expect(b.registry.get('pay').snapshot().store).toBe('shared');
+    const tripped = Date.now();
     for (let i = 0; i < 2; i++) await expect(a.registry.get('pay').executePromise(fail)).rejects.toThrow();
     expect(a.registry.get('pay').state).toBe(CircuitState.OPEN);
-    await waitFor('b to open', () => b.registry.get('pay').state === CircuitState.OPEN, 1_000);
+    await waitFor('b to open', () => b.registry.get('pay').state === CircuitState.OPEN, 5_000);
+    const propagation = Date.now() - tripped;
     const events = b.registry
       .get('pay')
       .recentEvents()
       .filter((e) => e.type === 'state_change');
     expect(events.at(-1)?.reason).toMatch(/^fleet: 2 consecutive failures/);
     await expect(b.registry.get('pay').executePromise(ok)).rejects.toBeInstanceOf(CircuitOpenError);
-    // Both agree on when the probe is allowed (within the propagation time).
+    // Both agree on when the probe is allowed, up to the time the news took to travel (no fixed bound).
     const gap = Math.abs(
       a.registry.get('pay').snapshot().retryAfterMs - b.registry.get('pay').snapshot().retryAfterMs,
     );
-    expect(gap).toBeLessThan(250);
+    expect(gap).toBeLessThanOrEqual(propagation + 2);
   });
 
   it('refuses a transition written on a stale version and returns the newer record', async () => {
@@ -167,8 +169,10 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
 
   it('admits fleet probes to Observable calls per subscription, and gives the permit back on unsubscribe', async () => {
     const options = { failureThreshold: 1, halfOpenAfterMs: 200, halfOpenMaxCalls: 1, successThreshold: 1 };
-    const a = instance({ obs: options });
-    const b = instance({ obs: options });
+    // A permit answer later than timeoutMs is decided locally by design; on a busy machine the default
+    // 50 ms can pass for CPU alone, and this test is about fleet permits, so it leaves room.
+    const a = instance({ obs: options }, { timeoutMs: 1_000 });
+    const b = instance({ obs: options }, { timeoutMs: 1_000 });
     await shared(a, b);
     await expect(a.registry.get('obs').executePromise(fail)).rejects.toThrow();
     await waitFor('b open', () => b.registry.get('obs').state === CircuitState.OPEN, 1_000);
@@ -191,7 +195,15 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     expect(refused).toBeInstanceOf(CircuitOpenError);
     // Unsubscribing hands the permit back to the fleet: B's probe may run now, and its success closes everywhere.
     held.unsubscribe();
-    const value = await firstValueFrom(b.registry.get('obs').executeObservable(() => of('probe ok')));
+    // The permit travels back on A's connection while B asks on its own: B may be refused until it lands.
+    const value = await waitFor('b admitted', () =>
+      firstValueFrom(b.registry.get('obs').executeObservable(() => of('probe ok'))).catch(
+        (error: unknown) => {
+          if (!(error instanceof CircuitOpenError)) throw error;
+          return undefined;
+        },
+      ),
+    );
     expect(value).toBe('probe ok');
     expect(started).toBe(1);
     await waitFor(
@@ -208,20 +220,22 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     await shared(a, b);
     await expect(a.registry.get('q').executePromise(fail)).rejects.toThrow();
     await waitFor('b open', () => b.registry.get('q').state === CircuitState.OPEN, 1_000);
-    await waitFor('probe time', () => b.registry.get('q').snapshot().retryAfterMs === 0, 2_000);
+    await waitFor('probe time', () => b.registry.get('q').snapshot().retryAfterMs === 0, 5_000);
+    const reopened = Date.now();
     await expect(b.registry.get('q').executePromise(fail)).rejects.toThrow('downstream down');
     expect(b.registry.get('q').state).toBe(CircuitState.OPEN);
     await waitFor(
       'a re-opened',
       () =>
-        a.registry.get('q').state === CircuitState.OPEN && a.registry.get('q').snapshot().retryAfterMs > 100,
-      1_000,
+        a.registry.get('q').state === CircuitState.OPEN && a.registry.get('q').snapshot().retryAfterMs > 0,
+      5_000,
     );
+    const propagation = Date.now() - reopened;
     // A was OPEN all along from its own view: it takes the new OPEN period's timing (no extra transition).
     const gap = Math.abs(
       a.registry.get('q').snapshot().retryAfterMs - b.registry.get('q').snapshot().retryAfterMs,
     );
-    expect(gap).toBeLessThan(100);
+    expect(gap).toBeLessThanOrEqual(propagation + 2);
     expect(b.registry.get('q').snapshot().openedCount).toBe(2);
   });
 

@@ -23,7 +23,17 @@ describe('sample shop environment', () => {
     });
   });
 
+  it('reads REDIS_CLUSTER as a list of seed nodes', () => {
+    const env = readShopEnv({ REDIS_CLUSTER: 'redis://127.0.0.1:6390, redis://127.0.0.1:6391,' });
+    expect(env.redisCluster).toEqual(['redis://127.0.0.1:6390', 'redis://127.0.0.1:6391']);
+    expect(readShopEnv({ REDIS_CLUSTER: '' }).redisCluster).toBeUndefined();
+  });
+
   it.each([
+    [
+      { REDIS_CLUSTER: '127.0.0.1:6390' },
+      'REDIS_CLUSTER must list redis:// URLs separated by commas, got "127.0.0.1:6390"',
+    ],
     [{ PORT: 'abc' }, 'PORT must be a port number between 0 and 65535, got "abc"'],
     [{ PORT: '70000' }, 'PORT must be a port number between 0 and 65535, got "70000"'],
     [{ INVENTORY_PORT: '-1' }, 'INVENTORY_PORT must be a port number between 0 and 65535, got "-1"'],

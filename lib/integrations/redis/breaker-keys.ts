@@ -71,7 +71,15 @@ export function breakerKeys(prefix: string, name: string, key?: string): Breaker
   return { tag, state: base + 's', window: base + 'w', probes: base + 'p' };
 }
 
-/** The pub/sub channel on which a store publishes transitions (not a key: channels have no slot). */
+/**
+ * A breaker's own sharded channel (SPUBLISH/SSUBSCRIBE on a Redis 7+ cluster): it carries the breaker's
+ * hash tag, so it lives in the slot of the breaker's keys and a script may publish on it.
+ */
+export function shardedChannel(prefix: string, tag: string): string {
+  return `${prefix}{${tag}}:changes`;
+}
+
+/** The classic pub/sub channel on which a store publishes transitions (classic channels have no slot). */
 export function changesChannel(prefix: string): string {
   return `${prefix}changes`;
 }

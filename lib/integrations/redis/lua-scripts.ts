@@ -31,8 +31,10 @@ local function reply(code, rec, ms, a, b, c, why)
   if rec.st == 'open' then elapsed = math.max(0, ms - rec.oa) end
   return { code, fmt(rec.v), rec.st, fmt(elapsed), fmt(rec.od), fmt(rec.at), a or 0, b or 0, c or 0, why or '' }
 end
+-- Classic PUBLISH, or SPUBLISH on a cluster (the channel then carries the breaker's hash tag: same slot).
+local function publisher(cmd) if cmd == 'SPUBLISH' then return 'SPUBLISH' end return 'PUBLISH' end
 -- Writes a new state (a transition): bumps the version, empties the window and the probes, publishes.
-local function save(rec, ms, us, ttl, channel, tag, src, reason)
+local function save(rec, ms, us, ttl, channel, tag, src, reason, cmd)
   local old = load(KEYS[1])
   rec.v = math.max(((old and old.v) or 0) + 1, us)
   redis.call('HSET', KEYS[1], 'v', fmt(rec.v), 'st', rec.st, 'oa', fmt(rec.oa), 'od', fmt(rec.od),
@@ -43,7 +45,7 @@ local function save(rec, ms, us, ttl, channel, tag, src, reason)
   redis.call('DEL', KEYS[2], KEYS[3])
   local elapsed = 0
   if rec.st == 'open' then elapsed = math.max(0, ms - rec.oa) end
-  redis.call('PUBLISH', channel, table.concat({ tag, fmt(rec.v), rec.st, fmt(elapsed), fmt(rec.od),
+  redis.call(publisher(cmd), channel, table.concat({ tag, fmt(rec.v), rec.st, fmt(elapsed), fmt(rec.od),
              fmt(rec.at), src, reason }, '\\n'))
 end
 `;
@@ -51,7 +53,7 @@ end
 /**
  * A transition decided by one instance. KEYS: state, window, probes.
  * ARGV: expected version ('-1': unconditional, for manual control), state, elapsedMs, od, at, ttlMs,
- * channel, tag, instance id, reason.
+ * channel, tag, instance id, reason, publish command ('PUBLISH' or 'SPUBLISH').
  * A conditional write whose expected version is not the current one is refused (code 0): the caller
  * decided on a stale view and adopts the record it gets back instead.
  */
@@ -60,7 +62,7 @@ local ms, us = clock()
 local cur = load(KEYS[1])
 if ARGV[1] ~= '-1' and cur and fmt(cur.v) ~= ARGV[1] then return reply(0, cur, ms) end
 local rec = { st = ARGV[2], oa = ms - tonumber(ARGV[3]), od = tonumber(ARGV[4]), at = tonumber(ARGV[5]) }
-save(rec, ms, us, tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9], ARGV[10])
+save(rec, ms, us, tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 return reply(1, rec, ms)
 `;
 
@@ -91,7 +93,7 @@ return reply(1, rec, ms)
 
 /**
  * A fleet probe succeeded. KEYS: state, window, probes. ARGV: permit id, version the permit was granted
- * under, successThreshold, ttlMs, channel, tag, instance id.
+ * under, successThreshold, ttlMs, channel, tag, instance id, publish command.
  * Code 1 when this success closed the circuit for the fleet.
  */
 const PROBE_SUCCESS = `${COMMON}
@@ -103,7 +105,7 @@ local ps = redis.call('HINCRBY', KEYS[1], 'ps', 1)
 if ps < tonumber(ARGV[3]) then return reply(0, rec, ms) end
 local closed = { st = 'closed', oa = 0, od = 0, at = 0 }
 local why = ps .. ' successful probe(s) across the fleet'
-save(closed, ms, us, tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], why)
+save(closed, ms, us, tonumber(ARGV[4]), ARGV[5], ARGV[6], ARGV[7], why, ARGV[8])
 return reply(1, closed, ms, 0, 0, 0, why)
 `;
 
@@ -111,7 +113,7 @@ return reply(1, closed, ms, 0, 0, 0, why)
  * Flush of one instance's window totals, and resync. KEYS: state, window, probes.
  * ARGV: known version, instance id, total (-1: nothing to flush, just read), failures, slow, staleMs,
  * ttlMs, minimumCalls, failureRateThreshold ('' unset), slowCallRateThreshold ('' unset), od of a trip,
- * channel, tag.
+ * channel, tag, publish command.
  * Each instance writes its own totals (absolute, so a repeated flush never double-counts) under its id;
  * the fleet's window is their sum. When the fleet reaches a threshold the script opens the circuit
  * (code 2). Otherwise code 1 and the OTHER instances' totals, which the caller adds to its own window.
@@ -154,7 +156,7 @@ if T > 0 and T >= tonumber(ARGV[8]) then
   end
   if why then
     local opened = { st = 'open', oa = ms, od = tonumber(ARGV[11]), at = 1 }
-    save(opened, ms, us, ttl, ARGV[12], ARGV[13], ARGV[2], why)
+    save(opened, ms, us, ttl, ARGV[12], ARGV[13], ARGV[2], why, ARGV[14])
     return reply(2, opened, ms, 0, 0, 0, why)
   end
 end

@@ -18,7 +18,8 @@ export interface LinkHost {
   readonly keyTtlMs: number;
   /** Bound for round trips nobody waits for (publishes, flushes). */
   readonly backgroundTimeoutMs: number;
-  readonly channel: string;
+  /** Where a breaker's transitions are published: the channel and the command (sharded on a cluster). */
+  publishTarget(keys: BreakerKeys): [channel: string, command: 'PUBLISH' | 'SPUBLISH'];
   run(script: LuaScript, keys: BreakerKeys, args: string[], boundMs: number): Promise<ScriptReply>;
   release(key: string, member: string): void;
   degrade(reason: unknown): void;
@@ -46,6 +47,12 @@ interface HeldPermit {
 const MIN_PROBE_LEASE_MS = 30_000;
 
 let permitSeq = 0;
+
+/** The probe-success and flush scripts' last arguments: channel, tag, [publisher id,] publish command. */
+function publishArgs(host: LinkHost, keys: BreakerKeys, source: string | undefined): string[] {
+  const [channel, command] = host.publishTarget(keys);
+  return source === undefined ? [channel, keys.tag, command] : [channel, keys.tag, source, command];
+}
 
 /**
  * One breaker's connection to a RedisStateStore: publishes local transitions (versioned, so a stale view
@@ -127,7 +134,7 @@ export class RedisBreakerLink implements StoreLink {
         });
       }, host.timeoutMs);
       timer.unref();
-      host.run(SCRIPTS.probe, this.keys, args, host.timeoutMs * 10).then(
+      host.run(SCRIPTS.probe, this.keys, args, Math.max(host.timeoutMs * 10, host.backgroundTimeoutMs)).then(
         (reply) => {
           if (answered) {
             // Too late for the call (it decided locally): hand the permit straight back.
@@ -163,9 +170,7 @@ export class RedisBreakerLink implements StoreLink {
       String(permit.version),
       String(o.successThreshold),
       String(this.ttlMs),
-      host.channel,
-      this.keys.tag,
-      this.id,
+      ...publishArgs(host, this.keys, this.id),
     ];
     host.run(SCRIPTS.probeSuccess, this.keys, args, host.backgroundTimeoutMs).then(
       (reply) => this.apply(reply.record, `fleet: ${reply.reason || 'state shared by the fleet'}`),
@@ -235,6 +240,7 @@ export class RedisBreakerLink implements StoreLink {
   private publishOp(): TickOp {
     const manual = this.pending === 'manual';
     const s = this.participant.sharedState();
+    const [channel, command] = this.host.publishTarget(this.keys);
     this.pending = 'none';
     const args = [
       manual ? '-1' : String(this.knownVersion),
@@ -243,10 +249,11 @@ export class RedisBreakerLink implements StoreLink {
       String(Math.round(s.openDurationMs)),
       String(s.openAttempt),
       String(this.ttlMs),
-      this.host.channel,
+      channel,
       this.keys.tag,
       this.id,
       this.pendingReason.slice(0, 300),
+      command,
     ];
     return { link: this, script: SCRIPTS.transition, args, kind: 'publish', manual, counts: undefined };
   }
@@ -311,8 +318,7 @@ export class RedisBreakerLink implements StoreLink {
       o.failureRateThreshold === undefined ? '' : String(o.failureRateThreshold),
       o.slowCallRateThreshold === undefined ? '' : String(o.slowCallRateThreshold),
       String(Math.round(this.participant.openDurationFor(1))),
-      host.channel,
-      this.keys.tag,
+      ...publishArgs(host, this.keys, undefined),
     ];
     return { link: this, script: SCRIPTS.flush, args, kind: 'flush', manual: false, counts };
   }

@@ -1,4 +1,4 @@
-import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { Cluster, ClusterNode, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { BreakerConfigError } from '../../core/errors';
 import { describeValue } from '../../core/options';
 
@@ -8,11 +8,26 @@ export interface StoreLogger {
   log?(message: string): void;
 }
 
+/**
+ * How the store connects to a Redis Cluster it creates the client for: the seed nodes (any few of the
+ * cluster's nodes; the client discovers the rest) and optional ioredis cluster options.
+ *
+ * @example
+ * new RedisStateStore({ connection: { cluster: ['redis://10.0.0.1:6379', { host: '10.0.0.2', port: 6379 }] } });
+ */
+export interface RedisClusterConnection {
+  cluster: ClusterNode[];
+  clusterOptions?: ClusterOptions;
+}
+
 export interface RedisStateStoreOptions {
-  /** An ioredis client the app owns: used as is and never disconnected by the store. */
+  /** An ioredis client the app owns (`Redis` or `Cluster`): used as is and never disconnected by the store. */
   client?: Redis | Cluster;
-  /** Or how to connect: the store creates the client and closes it on `close()`. */
-  connection?: string | RedisOptions;
+  /**
+   * Or how to connect (a `redis://` URL, ioredis options, or `{ cluster: [...nodes] }` for a Redis
+   * Cluster): the store creates the client and closes it on `close()`.
+   */
+  connection?: string | RedisOptions | RedisClusterConnection;
   /** Starts every key and the pub/sub channel. Default `'cb:'`. */
   prefix?: string;
   /** How often window counts are flushed (one round trip per flush). Default 500 ms. */
@@ -27,7 +42,7 @@ export interface RedisStateStoreOptions {
 
 export interface ResolvedStoreOptions {
   client: Redis | Cluster | undefined;
-  connection: string | RedisOptions | undefined;
+  connection: string | RedisOptions | RedisClusterConnection | undefined;
   prefix: string;
   flushIntervalMs: number;
   timeoutMs: number;
@@ -77,7 +92,32 @@ export function resolveStoreOptions(raw: RedisStateStoreOptions): ResolvedStoreO
     typeof connection !== 'string' &&
     (connection === null || typeof connection !== 'object' || Array.isArray(connection))
   ) {
-    fail(`connection must be a redis:// URL or ioredis options, got ${describeValue(connection)}`);
+    fail(
+      `connection must be a redis:// URL, ioredis options or { cluster: [...nodes] }, got ${describeValue(connection)}`,
+    );
+  }
+  if (isClusterConnection(connection)) {
+    const nodes: unknown = connection.cluster;
+    if (!Array.isArray(nodes) || nodes.length === 0) {
+      fail(`connection.cluster must be a non-empty array of nodes, got ${describeValue(nodes)}`);
+    }
+    const bad = nodes.find(
+      (node: unknown) =>
+        !(typeof node === 'string' && node.length > 0) &&
+        !(typeof node === 'number' && Number.isInteger(node)) &&
+        !(typeof node === 'object' && node !== null && !Array.isArray(node)),
+    );
+    if (bad !== undefined) {
+      fail(`connection.cluster nodes must be URLs, ports or { host, port }, got ${describeValue(bad)}`);
+    }
+    const extra = Object.keys(connection).filter((key) => key !== 'cluster' && key !== 'clusterOptions');
+    if (extra.length > 0) {
+      fail(`connection with cluster takes only cluster and clusterOptions, got "${extra[0]}"`);
+    }
+    const co: unknown = connection.clusterOptions;
+    if (co !== undefined && (co === null || typeof co !== 'object' || Array.isArray(co))) {
+      fail(`connection.clusterOptions must be ioredis ClusterOptions, got ${describeValue(co)}`);
+    }
   }
   const prefix = raw.prefix ?? 'cb:';
   if (typeof prefix !== 'string' || prefix.length > 200) {
@@ -103,4 +143,9 @@ export function resolveStoreOptions(raw: RedisStateStoreOptions): ResolvedStoreO
     keyTtlMs: integer('keyTtlMs', raw.keyTtlMs, 600_000, 100, 30 * 24 * 3_600_000),
     logger,
   };
+}
+
+/** True for the `{ cluster: [...] }` form of `connection`. */
+export function isClusterConnection(connection: unknown): connection is RedisClusterConnection {
+  return typeof connection === 'object' && connection !== null && 'cluster' in connection;
 }
