@@ -1,4 +1,5 @@
 import type { Clock } from './clock';
+import { summarizeError } from './error-summary';
 import { EventHub, RingBuffer } from './event-hub';
 import type { ResolvedOptions } from './options';
 import type { BreakerEvent, BreakerEventType } from './types';
@@ -67,7 +68,10 @@ export abstract class BreakerReporting {
     for (let i = 0; i < observers.length; i++) observers[i].observe(ms, failed);
   }
 
-  /** Recent notable events (transitions, failures, rejections, timeouts, fallbacks, ignored errors), oldest first. */
+  /**
+   * Recent notable events (transitions, failures, rejections, timeouts, fallbacks, ignored errors), oldest
+   * first. Their `error` is an `ErrorSummary`, never the error object.
+   */
   recentEvents(): BreakerEvent[] {
     return this.recent === undefined ? [] : this.recent.toArray();
   }
@@ -82,9 +86,12 @@ export abstract class BreakerReporting {
     )
       return;
     const event: BreakerEvent = { type, name: this.name, at: this.clock.now() };
-    if (error !== undefined) event.error = error;
     if (durationMs !== undefined) event.durationMs = durationMs;
-    this.remember(event);
+    // The ring keeps a summary: a failed result's error may hold a whole response.
+    if (error !== undefined && this.options.recentEventsSize !== 0) {
+      this.remember({ ...event, error: summarizeError(error) });
+    } else this.remember(event);
+    if (error !== undefined) event.error = error;
     this.publish(event);
   }
 

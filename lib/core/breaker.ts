@@ -2,11 +2,11 @@ import { setMaxListeners } from 'node:events';
 import type { Observable } from 'rxjs';
 import { Bulkhead } from './bulkhead';
 import type { AnyFn } from './call-invocation';
-import { settledPromise, settleError } from './call-outcome';
+import { recordedError, settledPromise } from './call-outcome';
 import { createCallPolicy, type CallPolicy } from './call-policy';
 import { discoverShape, type Shape, type ShapeMemory } from './call-shape';
 import { callerSignal } from './call-signal';
-import { systemClock, type Clock } from './clock';
+import { checkedClock, systemClock, type Clock } from './clock';
 import type { CallTimeoutError, CircuitOpenError } from './errors';
 import type { LastKnownGood } from './last-known-good';
 import { observableWithPolicy } from './observable-pipeline';
@@ -162,8 +162,7 @@ export class Breaker extends BreakerStateMachine {
         try {
           result = fn(...args);
         } catch (error) {
-          settleError(this, permit, 0, error);
-          return Promise.reject(error);
+          return Promise.reject(recordedError(this, permit, 0, error));
         }
         return this.settleUntimed(permit, result) as Promise<T>;
       }
@@ -305,5 +304,6 @@ export function createBreaker(name: string, options?: BreakerOptions, deps: Brea
     options === undefined
       ? (sharedDefaults ??= Object.freeze(resolveOptions(name)))
       : resolveOptions(name, options);
-  return new Breaker(name, resolved, deps.clock ?? systemClock, deps.random ?? Math.random);
+  const clock = checkedClock(`breaker "${name}"`, deps.clock);
+  return new Breaker(name, resolved, clock, deps.random ?? Math.random);
 }

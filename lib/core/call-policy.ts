@@ -52,7 +52,7 @@ export function applyFallback(
   policy: CallPolicy,
 ): unknown {
   const fallback = policy.fallback;
-  if (fallback === undefined || !isFallbackCase(breaker.options, error)) return NOT_SERVED;
+  if (fallback === undefined || !isFallbackCase(breaker.name, breaker.options, error)) return NOT_SERVED;
   let value: unknown;
   if (typeof fallback === 'function') {
     breaker.countFallback(error);

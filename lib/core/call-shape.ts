@@ -9,7 +9,7 @@ import { promiseWithPolicy } from './promise-policy';
 import { trackPromise } from './promise-settlement';
 import { isObservableLike, isPromiseLike } from './rx';
 import { REJECTED } from './state-machine';
-import { finishSync } from './sync-call';
+import { finishSync, warnIfRetryIgnored } from './sync-call';
 
 /** What `execute()` keeps of a function's results: the shape a call that does not run takes. */
 export type Shape = 'unknown' | 'promise' | 'observable' | 'sync';
@@ -87,6 +87,7 @@ export function discoverShape(
   } catch (error) {
     if (slot) bulkhead?.leave();
     memory.shape = 'sync';
+    if (!policy.plain) warnIfRetryIgnored(breaker);
     if (settleError(breaker, permit, start, error) && !policy.plain)
       return fallbackOrThrow(breaker, args, error, thisArg, policy);
     throw error;
@@ -108,5 +109,6 @@ export function discoverShape(
     return observableWithPolicy(breaker, fn, thisArg, args, result, policy);
   }
   memory.shape = 'sync';
+  if (!policy.plain) warnIfRetryIgnored(breaker);
   return finishSync(breaker, permit, start, result, args, thisArg, policy);
 }

@@ -53,12 +53,11 @@ export abstract class CircuitCore extends BreakerReporting {
     const o = options;
     // Assigned on every path (as is every field above): breakers of any configuration then share one
     // hidden class, so the hot paths' property reads stay monomorphic.
-    this.window =
-      o.failureRateThreshold === undefined && o.slowCallRateThreshold === undefined
-        ? undefined
-        : o.window.type === 'count'
-          ? new CountWindow(o.window.size)
-          : new TimeWindow(o.window.sizeMs, o.window.buckets);
+    this.window = !o.keepsWindow
+      ? undefined
+      : o.window.type === 'count'
+        ? new CountWindow(o.window.size)
+        : new TimeWindow(o.window.sizeMs, o.window.buckets);
     this.readsStart = o.slowCallDurationMs !== undefined;
     this.readsEnd = this.readsStart || this.window instanceof TimeWindow;
     this.lastTransitionAt = clock.now();

@@ -8,6 +8,9 @@ export {
   BulkheadFullError,
   BreakerConfigError,
   ResultFailureError,
+  BreakerCallbackError,
+  type RejectionReason,
+  type CircuitOpenErrorDetails,
 } from './errors';
 export { Breaker, createBreaker, type BreakerDeps } from './breaker';
 export { BreakerRegistry, type BreakerRegistryOptions } from './registry';
@@ -26,6 +29,7 @@ export type {
   FallbackOption,
   ErrorClass,
   StoreStatus,
+  ErrorSummary,
 } from './types';
 export type { MachineState, DurationObserver } from './state-machine';
 export {

@@ -1,8 +1,8 @@
 import type { Observable, Subscriber, TeardownLogic } from 'rxjs';
 import type { Breaker } from './breaker';
 import { invoke, type AnyFn } from './call-invocation';
-import { judgeResult, settleError } from './call-outcome';
-import { BulkheadFullError, CallTimeoutError, ResultFailureError } from './errors';
+import { recordedError } from './call-outcome';
+import { BreakerCallbackError, BulkheadFullError, CallTimeoutError, ResultFailureError } from './errors';
 import { isObservableLike, isPromiseLike, loadRx } from './rx';
 import { REJECTED } from './state-machine';
 
@@ -140,8 +140,7 @@ function startAttempt(
       result = invoke(controller, fn, thisArg, args);
     } catch (error) {
       finish();
-      settleError(breaker, permit, start, error);
-      subscriber.error(error);
+      subscriber.error(recordedError(breaker, permit, start, error));
       return;
     }
     inner = toObservable(result);
@@ -162,11 +161,23 @@ function startAttempt(
     next: (value) => {
       if (done) return;
       // A stream is judged by its first failed value; the outcome is recorded when it ends.
-      if (
-        failedValue === undefined &&
-        breaker.options.isResultFailure !== undefined &&
-        judgeResult(breaker, value)
-      ) {
+      if (failedValue === undefined && breaker.options.isResultFailure !== undefined) {
+        let failed: boolean;
+        try {
+          failed = isResultFailureOf(breaker, value);
+        } catch (thrown) {
+          // A broken predicate ends the call now: recorded as a failure, the caller told, never a crash.
+          finish();
+          const error = new BreakerCallbackError(breaker.name, 'isResultFailure', thrown, value);
+          breaker.onFailure(permit, start, error);
+          subscription?.unsubscribe();
+          subscriber.error(error);
+          return;
+        }
+        if (!failed) {
+          subscriber.next(value);
+          return;
+        }
         failedValue = { value };
         if (strict) {
           // Retry and fallback need the failure now; the value is handed back by the outermost layer if neither applies.
@@ -182,8 +193,7 @@ function startAttempt(
     error: (error: unknown) => {
       if (done) return;
       finish();
-      settleError(breaker, permit, start, error);
-      subscriber.error(error);
+      subscriber.error(recordedError(breaker, permit, start, error));
     },
     complete: () => {
       if (done) return;
@@ -219,4 +229,9 @@ export function toObservable(value: unknown): Observable<unknown> {
 function runTeardown(teardown: TeardownLogic): void {
   if (typeof teardown === 'function') teardown();
   else if (teardown !== undefined && teardown !== null && 'unsubscribe' in teardown) teardown.unsubscribe();
+}
+
+/** isResultFailure's verdict on one emitted value (the option is set); may throw what the predicate throws. */
+function isResultFailureOf(breaker: Breaker, value: unknown): boolean {
+  return (breaker.options.isResultFailure as (v: unknown) => boolean)(value) === true;
 }

@@ -36,7 +36,7 @@ export function observableWithPolicy(
       rx.retry({
         count: retry.maxAttempts - 1,
         delay: (error: unknown, retryCount: number) => {
-          if (!isRetryable(breaker.options, error)) throw error;
+          if (!isRetryable(breaker.name, breaker.options, error)) throw error;
           const ms = retryDelay(retry.backoff, retryCount, breaker.random);
           // An open circuit refuses the next attempt at once: resubscribe without waiting.
           if (breaker.rejectsFor(ms)) return rx.of(undefined);

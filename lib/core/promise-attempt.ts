@@ -1,6 +1,6 @@
 import type { Breaker } from './breaker';
 import { callWithSignal, type AnyFn, type Call } from './call-invocation';
-import { settledPromise, settleError, settleRejection, settleValue } from './call-outcome';
+import { recordedError, settledPromise, settleRejection, settleValue } from './call-outcome';
 import { callerSignal } from './call-signal';
 import { BulkheadFullError, CallTimeoutError } from './errors';
 import { isPromiseLike } from './rx';
@@ -83,8 +83,7 @@ export function invokePromise(
     }
   } catch (error) {
     if (slot) breaker.bulkhead?.leave();
-    settleError(breaker, permit, start, error);
-    return Promise.reject(error);
+    return Promise.reject(recordedError(breaker, permit, start, error));
   }
   if (!isPromiseLike(result)) {
     if (slot) breaker.bulkhead?.leave();
@@ -139,8 +138,12 @@ export function raceTimeout(
         settled = true;
         clearTimeout(timer);
         if (slot) breaker.bulkhead?.leave();
-        settleRejection(breaker, permit, start, error, signal);
-        reject(error);
+        try {
+          settleRejection(breaker, permit, start, error, signal);
+          reject(error);
+        } catch (callbackError) {
+          reject(callbackError);
+        }
       },
     );
   });

@@ -1,6 +1,6 @@
 import type { Breaker } from './breaker';
 import type { AnyFn, Call } from './call-invocation';
-import { settledPromise, settleError, settleRejection } from './call-outcome';
+import { recordedError, settledPromise, settleRejection } from './call-outcome';
 import { fallbackOrThrow, type CallPolicy } from './call-policy';
 import { callerSignal } from './call-signal';
 import { isRetryable } from './error-classification';
@@ -36,7 +36,7 @@ export async function promiseWithPolicy(
     }
     // The caller gave up: neither another attempt nor a fallback is of use to it.
     if (callerSignal(args)?.aborted === true) throw error;
-    if (retry === undefined || attempt >= retry.maxAttempts || !isRetryable(breaker.options, error)) break;
+    if (retry === undefined || attempt >= retry.maxAttempts || !isRetryable(breaker.name, breaker.options, error)) break;
     const delay = retryDelay(retry.backoff, attempt, breaker.random);
     // When the circuit stays open past the backoff, the next attempt is refused at once: don't wait for it.
     if (breaker.rejectsFor(delay)) continue;
@@ -64,8 +64,8 @@ export function promiseWithPolicyClosed(
   try {
     result = (fn as Call).apply(thisArg, args);
   } catch (error) {
-    settleError(breaker, permit, 0, error);
-    return promiseWithPolicy(breaker, fn, thisArg, args, policy, Promise.reject(error));
+    const seen = recordedError(breaker, permit, 0, error);
+    return promiseWithPolicy(breaker, fn, thisArg, args, policy, Promise.reject(seen));
   }
   if (
     isPromiseLike(result) &&

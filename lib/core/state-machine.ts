@@ -47,8 +47,19 @@ export interface MachineState {
 export abstract class BreakerStateMachine extends CircuitCore implements StoreParticipant {
   // ---------------------------------------------------------------- manual control
 
-  /** Manual control: a fresh start in `to`, whatever the state was. */
+  /**
+   * Manual control: a fresh start in `to`. Asking for the state the breaker is already in changes nothing
+   * (no event, `lastTransitionAt` kept, calls in flight record normally), except that `reset()` in CLOSED
+   * still empties the window and the consecutive count.
+   */
   private manual(to: number, reason: string): void {
+    if (to === this.mode) {
+      if (to === CLOSED) {
+        this.consecutive = 0;
+        this.window?.clear();
+      }
+      return;
+    }
     this.consecutive = 0;
     this.window?.clear();
     if (to !== OPEN) this.openAttempt = 0;

@@ -21,6 +21,7 @@ export function callSync(
   memory?: ShapeMemory,
   policy: CallPolicy = breaker,
 ): unknown {
+  if (!policy.plain) warnIfRetryIgnored(breaker);
   let permit = breaker.acquire();
   if (permit === REJECTED && breaker.awaitsFleet) permit = breaker.decideLocally();
   if (permit === REJECTED) {
@@ -71,4 +72,21 @@ export function finishSync(
   breaker.onSuccess(permit, start);
   policy.lastKnownGood?.store(args, result);
   return result;
+}
+
+/** Breaker names already told that their retry does not apply to synchronous calls. */
+const warnedSyncRetry = new Set<string>();
+
+/**
+ * Retry waits between attempts, which a synchronous call cannot do without becoming async: a sync call
+ * gets one attempt. Said once per breaker name (a process warning, code EBREAKERCONFIG), not silently.
+ */
+export function warnIfRetryIgnored(breaker: Breaker): void {
+  const retry = breaker.options.retry;
+  if (retry === undefined || retry.maxAttempts <= 1 || warnedSyncRetry.has(breaker.name)) return;
+  warnedSyncRetry.add(breaker.name);
+  process.emitWarning(
+    `breaker "${breaker.name}": retry (maxAttempts ${retry.maxAttempts}) does not apply to synchronous calls, which cannot wait between attempts; each gets one attempt`,
+    { code: 'EBREAKERCONFIG' },
+  );
 }

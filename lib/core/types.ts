@@ -85,8 +85,23 @@ export interface BreakerEvent {
   reason?: string;
   /** For a transition into OPEN: ms until a probe is allowed. */
   retryAfterMs?: number;
+  /** The error itself for `events$` subscribers; an `ErrorSummary` in `recentEvents()`. */
   error?: unknown;
   durationMs?: number;
+}
+
+/**
+ * What a retained event (the recent-events ring, the HTTP routes, a shared store) keeps of an error:
+ * never the error object, a response or a body. `events$` subscribers get the error object itself.
+ */
+export interface ErrorSummary {
+  /** The error's name, e.g. `TypeError`, `CallTimeoutError`. */
+  type: string;
+  /** At most 1,000 characters. */
+  message: string;
+  code?: string;
+  /** From `error.status` or `error.response.status`. */
+  status?: number;
 }
 
 export type StoreStatus = 'memory' | 'shared' | 'degraded';

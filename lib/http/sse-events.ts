@@ -1,7 +1,7 @@
 import type { MessageEvent } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { loadRx } from '../core/rx';
-import type { BreakerEvent, BreakerEventType } from '../core/types';
+import type { BreakerEvent, BreakerEventType, ErrorSummary } from '../core/types';
 
 /** An error as it travels over HTTP: never the object itself (it may be circular, huge or hold secrets). */
 export interface WireError {
@@ -27,6 +27,12 @@ export interface WireBreakerEvent {
 const MAX_MESSAGE = 1000;
 
 export function toWireError(error: unknown): WireError {
+  if (isErrorSummary(error)) {
+    // What the recent-events ring keeps (see summarizeError in core): already cut and free of the object.
+    const out: WireError = { name: error.type, message: error.message };
+    if (error.code !== undefined) out.code = error.code;
+    return out;
+  }
   if (error instanceof Error) {
     const out: WireError = { name: error.name, message: truncate(error.message) };
     const code = (error as { code?: unknown }).code;
@@ -79,4 +85,14 @@ export function breakerEventStream(
 
 function truncate(text: string): string {
   return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE)}…`;
+}
+
+function isErrorSummary(value: unknown): value is ErrorSummary {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !(value instanceof Error) &&
+    typeof (value as ErrorSummary).type === 'string' &&
+    typeof (value as ErrorSummary).message === 'string'
+  );
 }
