@@ -5,7 +5,7 @@ import type { AnyFn } from './call-invocation';
 import { recordedError, settledPromise } from './call-outcome';
 import { createCallPolicy, type CallPolicy } from './call-policy';
 import { discoverShape, type Shape, type ShapeMemory } from './call-shape';
-import { callerSignal } from './call-signal';
+import { callerSignal, linkSignals, type LinkedSignal } from './call-signal';
 import { checkedClock, systemClock, type Clock } from './clock';
 import type { CallTimeoutError, CircuitOpenError } from './errors';
 import type { LastKnownGood } from './last-known-good';
@@ -53,6 +53,7 @@ export interface Breaker {
   decideLocally(): number;
   reject(): CircuitOpenError;
   release(permit: number, error: unknown): void;
+  readmit(permit: number): number;
   giveBack(permit: number): void;
   onSuccess(permit: number, start: number): void;
   onFailure(permit: number, start: number, error: unknown, timedOut?: boolean): void;
@@ -214,10 +215,12 @@ export class Breaker extends BreakerStateMachine {
     return controller;
   }
 
-  /** @internal The signal that ends waits (retry backoff, bulkhead queue): the caller's, and the breaker's disposal. */
-  waitSignal(args: unknown[]): AbortSignal {
-    const outer = callerSignal(args);
-    return outer === undefined ? this.closing.signal : AbortSignal.any([this.closing.signal, outer]);
+  /**
+   * @internal The signal that ends a wait (retry backoff, bulkhead queue): the caller's, the breaker's
+   * disposal, and `extra` when given. The waiter calls `unlink()` when its wait ends.
+   */
+  waitSignal(args: unknown[], extra?: AbortSignal): LinkedSignal {
+    return linkSignals(this.closing.signal, callerSignal(args), extra);
   }
 
   protected override bulkheadCounts(): { bulkheadActive: number; bulkheadQueued: number } {

@@ -84,18 +84,27 @@ function subscribeGranted(
   }
   // Queued: the subscription may end while waiting; the slot, if handed over late, is given back.
   const controller = new AbortController();
-  const outer = breaker.waitSignal(args);
+  const wait = breaker.waitSignal(args, controller.signal);
   let teardown: TeardownLogic;
   let cancelled = false;
-  bulkhead.wait(AbortSignal.any([controller.signal, outer])).then(
+  bulkhead.wait(wait.signal).then(
     () => {
+      wait.unlink();
       if (cancelled) {
         bulkhead.leave();
         return;
       }
-      teardown = startAttempt(breaker, subscriber, permit, fn, thisArg, args, source, strict, true);
+      // The circuit may have opened while this call waited: it asks again, and a refusal passes the slot on.
+      const admitted = breaker.readmit(permit);
+      if (admitted === REJECTED) {
+        bulkhead.leave();
+        subscriber.error(breaker.reject());
+        return;
+      }
+      teardown = startAttempt(breaker, subscriber, admitted, fn, thisArg, args, source, strict, true);
     },
     (error: unknown) => {
+      wait.unlink();
       if (error instanceof BulkheadFullError) breaker.release(permit, error);
       else breaker.onCancel(permit);
       if (!cancelled) subscriber.error(error);

@@ -62,12 +62,17 @@ function backoff(breaker: Breaker, ms: number, args: unknown[]): Observable<void
   const rx = loadRx();
   return new rx.Observable<void>((s) => {
     const controller = new AbortController();
-    sleep(breaker.clock, ms, AbortSignal.any([controller.signal, breaker.waitSignal(args)])).then(
+    const wait = breaker.waitSignal(args, controller.signal);
+    sleep(breaker.clock, ms, wait.signal).then(
       () => {
+        wait.unlink();
         s.next();
         s.complete();
       },
-      (reason: unknown) => s.error(reason),
+      (reason: unknown) => {
+        wait.unlink();
+        s.error(reason);
+      },
     );
     return () => controller.abort();
   });

@@ -49,9 +49,20 @@ function attemptGranted(
     breaker.release(permit, full);
     return Promise.reject(full);
   }
-  return bulkhead.wait(breaker.waitSignal(args)).then(
-    () => invokePromise(breaker, permit, fn, thisArg, args, strict, true),
+  const wait = breaker.waitSignal(args);
+  return bulkhead.wait(wait.signal).then(
+    () => {
+      wait.unlink();
+      // The circuit may have opened while this call waited: it asks again, and a refusal passes the slot on.
+      const admitted = breaker.readmit(permit);
+      if (admitted === REJECTED) {
+        bulkhead.leave();
+        throw breaker.reject();
+      }
+      return invokePromise(breaker, admitted, fn, thisArg, args, strict, true);
+    },
     (error: unknown) => {
+      wait.unlink();
       // A queue timeout is the bulkhead's verdict; an abort (the caller's signal, disposal) is a cancellation.
       if (error instanceof BulkheadFullError) breaker.release(permit, error);
       else breaker.onCancel(permit);

@@ -41,7 +41,12 @@ export async function promiseWithPolicy(
     // When the circuit stays open past the backoff, the next attempt is refused at once: don't wait for it.
     if (breaker.rejectsFor(delay)) continue;
     // An abort (caller signal or disposal) ends the call with the abort's reason: no fallback for it.
-    await sleep(breaker.clock, delay, breaker.waitSignal(args));
+    const wait = breaker.waitSignal(args);
+    try {
+      await sleep(breaker.clock, delay, wait.signal);
+    } finally {
+      wait.unlink();
+    }
   }
   return fallbackOrThrow(breaker, args, error, thisArg, policy);
 }

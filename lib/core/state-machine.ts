@@ -194,6 +194,20 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
     });
   }
 
+  /**
+   * The permit of a call leaving the bulkhead queue: its own while the state is the one that admitted it;
+   * after a change, admission is asked again by local rules (the call is already counted, and is not
+   * counted twice). REJECTED when the circuit now refuses it.
+   */
+  protected readmit(permit: number): number {
+    if (permit === this.generation) return permit;
+    const counted = this.totalCalls;
+    let next = this.acquire();
+    if (next === REJECTED && this.askFleet) next = this.decideLocally();
+    this.totalCalls = counted;
+    return next;
+  }
+
   /** A permit by local rules alone, for a call already counted (sync calls, or no answer from the store). */
   protected decideLocally(): number {
     if (this.mode === OPEN) {

@@ -12,8 +12,11 @@ export interface ModelConfig {
   slowCallDurationMs?: number;
   slowCallRateThreshold?: number;
   minimumCalls: number;
-  window: { type: 'count'; size: number } | { type: 'time'; sizeMs: number; buckets: number };
+  /** Unset: the default window, kept only when a rate trip is configured (API.md, "The window"). */
+  window?: { type: 'count'; size: number } | { type: 'time'; sizeMs: number; buckets: number };
 }
+
+const DEFAULT_WINDOW = { type: 'time' as const, sizeMs: 60_000, buckets: 60 };
 
 export interface ModelView {
   state: ModelState;
@@ -54,7 +57,10 @@ export class ReferenceModel {
     private readonly config: ModelConfig,
     public now: number,
   ) {
-    this.windowed = config.failureRateThreshold !== undefined || config.slowCallRateThreshold !== undefined;
+    this.windowed =
+      config.window !== undefined ||
+      config.failureRateThreshold !== undefined ||
+      config.slowCallRateThreshold !== undefined;
   }
 
   advance(ms: number): void {
@@ -96,6 +102,8 @@ export class ReferenceModel {
   }
 
   manual(to: 'closed' | 'forced_open' | 'disabled' | 'metrics_only'): void {
+    // Manual states are idempotent; reset() in CLOSED still empties the window and the consecutive count.
+    if (to === this.state && to !== 'closed') return;
     this.consecutive = 0;
     this.outcomes = [];
     this.round = 0;
@@ -149,7 +157,7 @@ export class ReferenceModel {
 
   /** The outcomes still in the window now (API.md: a time-window outcome leaves once its bucket is `buckets` or more older). */
   private inWindow(): Outcome[] {
-    const w = this.config.window;
+    const w = this.config.window ?? DEFAULT_WINDOW;
     if (w.type === 'count') return this.outcomes.slice(-w.size);
     const bucketMs = w.sizeMs / w.buckets;
     const current = Math.floor(this.now / bucketMs);

@@ -57,11 +57,14 @@ const configArb: fc.Arbitrary<ModelConfig> = fc
     slowCallDurationMs: fc.option(fc.integer({ min: 1, max: 1_000 }), { nil: undefined }),
     slowCallRateThreshold: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
     minimumCalls: fc.integer({ min: 1, max: 10 }),
-    window: fc.oneof(
-      fc.record({ type: fc.constant('count' as const), size: fc.integer({ min: 1, max: 12 }) }),
-      fc
-        .record({ buckets: fc.integer({ min: 1, max: 6 }), bucketMs: fc.integer({ min: 1, max: 1_500 }) })
-        .map(({ buckets, bucketMs }) => ({ type: 'time' as const, sizeMs: buckets * bucketMs, buckets })),
+    window: fc.option(
+      fc.oneof(
+        fc.record({ type: fc.constant('count' as const), size: fc.integer({ min: 1, max: 12 }) }),
+        fc
+          .record({ buckets: fc.integer({ min: 1, max: 6 }), bucketMs: fc.integer({ min: 1, max: 1_500 }) })
+          .map(({ buckets, bucketMs }) => ({ type: 'time' as const, sizeMs: buckets * bucketMs, buckets })),
+      ),
+      { freq: 4, nil: undefined },
     ),
   })
   .map((c) => ({
@@ -69,7 +72,7 @@ const configArb: fc.Arbitrary<ModelConfig> = fc
     // A slow-call trip needs a duration; a count window caps minimumCalls.
     slowCallDurationMs:
       c.slowCallRateThreshold !== undefined ? (c.slowCallDurationMs ?? 300) : c.slowCallDurationMs,
-    minimumCalls: c.window.type === 'count' ? Math.min(c.minimumCalls, c.window.size) : c.minimumCalls,
+    minimumCalls: c.window?.type === 'count' ? Math.min(c.minimumCalls, c.window.size) : c.minimumCalls,
   }));
 
 function toOptions(c: ModelConfig): BreakerOptions {
