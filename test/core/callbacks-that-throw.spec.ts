@@ -83,9 +83,7 @@ describe('isFailure that throws', () => {
   it('Promise: BreakerCallbackError with the downstream error as original, recorded as a failure', async () => {
     const b = breaker({ isFailure: throwing, fallback: { value: 'cached' } });
     const downstream = new TestError('503');
-    const error = await b
-      .executePromise(() => Promise.reject(downstream))
-      .catch((e: unknown) => e);
+    const error = await b.executePromise(() => Promise.reject(downstream)).catch((e: unknown) => e);
     expectCallbackError(error, 'isFailure', downstream);
     expect(b.snapshot()).toMatchObject({ failedCalls: 1, ignoredCalls: 0, fallbacks: 0 });
   });
