@@ -38,8 +38,10 @@ export abstract class BreakerReporting {
 
   constructor(
     readonly name: string,
-    protected readonly options: ResolvedOptions,
-    protected readonly clock: Clock,
+    /** @internal */
+    readonly options: ResolvedOptions,
+    /** @internal */
+    readonly clock: Clock,
   ) {}
 
   /** Connects this breaker's events to a registry's streams. */

@@ -1,13 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import type { Observable } from 'rxjs';
 import { Bulkhead } from './bulkhead';
-import type { AnyFn } from './call-invocation';
 import { recordedError, settledPromise } from './call-outcome';
-import { createCallPolicy, type CallPolicy } from './call-policy';
-import { discoverShape, type Shape, type ShapeMemory } from './call-shape';
+import type { AnyFn, CallPolicy, Shape, ShapeMemory } from './call-engine';
+import { createCallPolicy } from './call-policy';
+import { discoverShape } from './call-shape';
 import { callerSignal, linkSignals, type LinkedSignal } from './call-signal';
 import { checkedClock, systemClock, type Clock } from './clock';
-import type { CallTimeoutError, CircuitOpenError } from './errors';
 import type { LastKnownGood } from './last-known-good';
 import { observableWithPolicy } from './observable-pipeline';
 import { resolveOptions, type ResolvedOptions } from './options';
@@ -19,8 +18,7 @@ import { BreakerStateMachine, REJECTED } from './state-machine';
 import { callSync } from './sync-call';
 import type { BreakerEvent, BreakerOptions, FallbackOption } from './types';
 
-export type { CallPolicy } from './call-policy';
-export type { Shape, ShapeMemory } from './call-shape';
+export type { CallPolicy, Shape, ShapeMemory } from './call-engine';
 
 const AsyncFunction = async function () {}.constructor;
 
@@ -36,32 +34,6 @@ export interface BreakerDeps {
   random?: () => number;
 }
 
-/**
- * @internal The state machine's protected steps, as members the call pipelines can reach: they live in
- * their own files (call-shape.ts, sync-call.ts, promise-*.ts, observable-*.ts) but drive this breaker's
- * machine. Declaration merging widens them without a wrapper call on the hot path; BreakerStateMachine
- * implements every one, and the compiler checks these signatures against it.
- */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- BreakerStateMachine implements every member
-export interface Breaker {
-  readonly options: ResolvedOptions;
-  readonly clock: Clock;
-  readonly random: () => number;
-  readonly readsStart: boolean;
-  acquire(): number;
-  fleetProbe(): Promise<number>;
-  decideLocally(): number;
-  reject(): CircuitOpenError;
-  release(permit: number, error: unknown): void;
-  readmit(permit: number): number;
-  giveBack(permit: number): void;
-  onSuccess(permit: number, start: number): void;
-  onFailure(permit: number, start: number, error: unknown, timedOut?: boolean): void;
-  onIgnored(permit: number, error: unknown): void;
-  onCancel(permit: number): void;
-  onTimeout(permit: number, start: number, error: CallTimeoutError): void;
-  rejectsFor(ms: number): boolean;
-}
 
 /**
  * One circuit breaker: the state machine plus the policies around it, applied in this order (outermost
@@ -76,7 +48,6 @@ export interface Breaker {
  * const payment = createBreaker('payment', { failureThreshold: 3, halfOpenAfterMs: 30_000 });
  * const receipt = await payment.executePromise(() => api.charge(order));
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Breaker extends BreakerStateMachine {
   /** @internal The shape `execute()` has seen (this breaker is its own ShapeMemory: one object less each). */
   shape: Shape = 'unknown';

@@ -1,6 +1,6 @@
-import type { Breaker } from './breaker';
 import { isRecordedError } from './error-classification';
 import { BreakerCallbackError, ResultFailureError } from './errors';
+import type { CallEngine } from './call-engine';
 
 // How one finished call becomes one outcome of the state machine (a success, a failure, an ignored
 // error or a cancellation), whichever pipeline ran it.
@@ -10,7 +10,7 @@ import { BreakerCallbackError, ResultFailureError } from './errors';
  * failure) and isResultFailure judged the value a failure.
  */
 export function settleValue(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   value: unknown,
@@ -26,7 +26,7 @@ export function settleValue(
 
 /** settleValue for a call that returned a plain value where a Promise is due: its outcome, as a Promise. */
 export function settledPromise(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   value: unknown,
@@ -44,7 +44,7 @@ export function settledPromise(
  * failure. A throwing predicate records the call as a failure and throws a `BreakerCallbackError` (which
  * carries the value). Without the option, records nothing.
  */
-export function isFailedResult(breaker: Breaker, permit: number, start: number, value: unknown): boolean {
+export function isFailedResult(breaker: CallEngine, permit: number, start: number, value: unknown): boolean {
   if (breaker.options.isResultFailure === undefined) return false;
   const failed = judgeResult(breaker, permit, start, value);
   if (failed) breaker.onFailure(permit, start, new ResultFailureError(breaker.name, value));
@@ -55,7 +55,7 @@ export function isFailedResult(breaker: Breaker, permit: number, start: number, 
  * isResultFailure's verdict; only called when the option is set. When the predicate throws, the call is
  * recorded as a failure here and the `BreakerCallbackError` is thrown.
  */
-export function judgeResult(breaker: Breaker, permit: number, start: number, value: unknown): boolean {
+export function judgeResult(breaker: CallEngine, permit: number, start: number, value: unknown): boolean {
   try {
     return (breaker.options.isResultFailure as (v: unknown) => boolean)(value) === true;
   } catch (thrown) {
@@ -69,7 +69,7 @@ export function judgeResult(breaker: Breaker, permit: number, start: number, val
  * Records an error as a failure or ignored; returns true when it counted as a failure. When `isFailure`
  * throws, the call is recorded as a failure and the `BreakerCallbackError` is thrown.
  */
-export function settleError(breaker: Breaker, permit: number, start: number, error: unknown): boolean {
+export function settleError(breaker: CallEngine, permit: number, start: number, error: unknown): boolean {
   let recorded: boolean;
   try {
     recorded = isRecordedError(breaker.name, breaker.options, error);
@@ -89,7 +89,7 @@ export function settleError(breaker: Breaker, permit: number, start: number, err
  * settleError for a caller that must not throw (it rejects or errors instead): records the error and
  * returns what the caller should see, the error itself or the `BreakerCallbackError` of a broken `isFailure`.
  */
-export function recordedError(breaker: Breaker, permit: number, start: number, error: unknown): unknown {
+export function recordedError(breaker: CallEngine, permit: number, start: number, error: unknown): unknown {
   try {
     settleError(breaker, permit, start, error);
     return error;
@@ -103,7 +103,7 @@ export function recordedError(breaker: Breaker, permit: number, start: number, e
  * recorded, a probe permit given back), not a sign that the downstream is sick.
  */
 export function settleRejection(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   error: unknown,

@@ -38,8 +38,8 @@ export abstract class CircuitCore extends BreakerReporting {
   protected fleet: FleetParticipation | undefined = undefined;
   protected lastTransitionAt: number;
   protected readonly window: SlidingWindow | undefined;
-  /** A call's start time is needed (slow-call detection, a duration observer). */
-  protected readsStart: boolean;
+  /** @internal A call's start time is needed (slow-call detection, a duration observer). */
+  readsStart: boolean;
   /** A call's end time is needed (slow calls, a time window, a duration observer). */
   protected readsEnd: boolean;
 
@@ -47,7 +47,8 @@ export abstract class CircuitCore extends BreakerReporting {
     name: string,
     options: ResolvedOptions,
     clock: Clock,
-    protected readonly random: () => number = Math.random,
+    /** @internal */
+    readonly random: () => number = Math.random,
   ) {
     super(name, options, clock);
     const o = options;
@@ -75,8 +76,8 @@ export abstract class CircuitCore extends BreakerReporting {
 
   // ---------------------------------------------------------------- permits
 
-  /** Returns a permit (the current generation) or REJECTED. OPEN turns HALF_OPEN here, lazily. */
-  protected acquire(): number {
+  /** @internal Returns a permit (the current generation) or REJECTED. OPEN turns HALF_OPEN here, lazily. */
+  acquire(): number {
     if (this.mode === CLOSED) {
       this.totalCalls++;
       return this.generation;
@@ -118,8 +119,8 @@ export abstract class CircuitCore extends BreakerReporting {
     return REJECTED;
   }
 
-  /** Counts a rejection and builds its error (without a stack trace: it is thrown per call on a hot path). */
-  protected reject(): CircuitOpenError {
+  /** @internal Counts a rejection and builds its error (without a stack trace: it is thrown per call on a hot path). */
+  reject(): CircuitOpenError {
     this.rejectedCalls++;
     const state = STATES[this.mode];
     const retryAfterMs =
@@ -132,8 +133,8 @@ export abstract class CircuitCore extends BreakerReporting {
     return error;
   }
 
-  /** A permit handed back without an outcome (bulkhead full): counted as rejected, never as failure. */
-  protected release(permit: number, error: unknown): void {
+  /** @internal A permit handed back without an outcome (bulkhead full): counted as rejected, never as failure. */
+  release(permit: number, error: unknown): void {
     this.rejectedCalls++;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
     this.note('rejected', error, undefined);
@@ -141,7 +142,8 @@ export abstract class CircuitCore extends BreakerReporting {
 
   // ---------------------------------------------------------------- outcomes
 
-  protected onSuccess(permit: number, start: number): void {
+  /** @internal */
+  onSuccess(permit: number, start: number): void {
     if (
       permit === this.generation &&
       this.mode === CLOSED &&
@@ -205,7 +207,8 @@ export abstract class CircuitCore extends BreakerReporting {
     }
   }
 
-  protected onFailure(permit: number, start: number, error: unknown, timedOut = false): void {
+  /** @internal */
+  onFailure(permit: number, start: number, error: unknown, timedOut = false): void {
     const mode = this.mode;
     if (mode === DISABLED && permit === this.generation) return;
     const now = this.clock.now();
@@ -237,27 +240,28 @@ export abstract class CircuitCore extends BreakerReporting {
     }
   }
 
-  protected onTimeout(permit: number, start: number, error: CallTimeoutError): void {
+  /** @internal */
+  onTimeout(permit: number, start: number, error: CallTimeoutError): void {
     this.onFailure(permit, start, error, true);
   }
 
-  /** An error the classifier said is not a failure: passes through, touches neither window nor counts. */
-  protected onIgnored(permit: number, error: unknown): void {
+  /** @internal An error the classifier said is not a failure: passes through, touches neither window nor counts. */
+  onIgnored(permit: number, error: unknown): void {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.occasional().ignored++;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
     this.note('ignored', error, undefined);
   }
 
-  /** A call its caller abandoned (unsubscribed, aborted): records nothing, gives a probe permit back. */
-  protected onCancel(permit: number): void {
+  /** @internal A call its caller abandoned (unsubscribed, aborted): records nothing, gives a probe permit back. */
+  onCancel(permit: number): void {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.occasional().cancelled++;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
   }
 
-  /** Undoes `acquire()` for a call that will be re-run through another path (counts nothing). */
-  protected giveBack(permit: number): void {
+  /** @internal Undoes `acquire()` for a call that will be re-run through another path (counts nothing). */
+  giveBack(permit: number): void {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.totalCalls--;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();

@@ -1,10 +1,10 @@
 import type { Observable, Subscriber, TeardownLogic } from 'rxjs';
-import type { Breaker } from './breaker';
-import { invoke, type AnyFn } from './call-invocation';
+import { invoke } from './call-invocation';
 import { recordedError } from './call-outcome';
 import { BreakerCallbackError, BulkheadFullError, CallTimeoutError, ResultFailureError } from './errors';
 import { isObservableLike, isPromiseLike, loadRx } from './rx';
 import { REJECTED } from './state-machine';
+import type { AnyFn, CallEngine } from './call-engine';
 
 // One subscription of a breaker-protected Observable is one attempt: breaker → bulkhead → timeout → fn,
 // each step per subscription (the Observable is cold). `source`: an Observable already obtained from fn,
@@ -13,7 +13,7 @@ import { REJECTED } from './state-machine';
 
 /** Asks for a permit (a half-open probe may wait for the fleet's answer), then subscribes. */
 export function subscribeAttempt(
-  breaker: Breaker,
+  breaker: CallEngine,
   subscriber: Subscriber<unknown>,
   fn: AnyFn,
   thisArg: unknown,
@@ -33,7 +33,7 @@ export function subscribeAttempt(
 
 /** Waits (bounded by the store's timeout) for the fleet to admit a half-open probe, then subscribes. */
 function subscribeFleetProbe(
-  breaker: Breaker,
+  breaker: CallEngine,
   subscriber: Subscriber<unknown>,
   fn: AnyFn,
   thisArg: unknown,
@@ -58,7 +58,7 @@ function subscribeFleetProbe(
 
 /** The rest of a subscription once the breaker answered (REJECTED included): the bulkhead, then fn. */
 function subscribeGranted(
-  breaker: Breaker,
+  breaker: CallEngine,
   subscriber: Subscriber<unknown>,
   permit: number,
   fn: AnyFn,
@@ -119,7 +119,7 @@ function subscribeGranted(
 
 /** Calls fn (or takes `source`) holding `permit` (and a slot when `slot`) and settles both once. */
 function startAttempt(
-  breaker: Breaker,
+  breaker: CallEngine,
   subscriber: Subscriber<unknown>,
   permit: number,
   fn: AnyFn,
@@ -241,6 +241,6 @@ function runTeardown(teardown: TeardownLogic): void {
 }
 
 /** isResultFailure's verdict on one emitted value (the option is set); may throw what the predicate throws. */
-function isResultFailureOf(breaker: Breaker, value: unknown): boolean {
+function isResultFailureOf(breaker: CallEngine, value: unknown): boolean {
   return (breaker.options.isResultFailure as (v: unknown) => boolean)(value) === true;
 }

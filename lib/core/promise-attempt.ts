@@ -1,11 +1,11 @@
-import type { Breaker } from './breaker';
-import { callWithSignal, type AnyFn, type Call } from './call-invocation';
+import { callWithSignal } from './call-invocation';
 import { recordedError, settledPromise, settleRejection, settleValue } from './call-outcome';
 import { callerSignal } from './call-signal';
 import { BulkheadFullError, CallTimeoutError } from './errors';
 import { isPromiseLike } from './rx';
 import { trackPromise } from './promise-settlement';
 import { REJECTED } from './state-machine';
+import type { AnyFn, Call, CallEngine } from './call-engine';
 
 // One attempt of a Promise call, from the inside of retry outwards: breaker → bulkhead → timeout → fn.
 // `strict`: retry or a fallback is waiting for the outcome, so a value isResultFailure rejects becomes a
@@ -13,7 +13,7 @@ import { REJECTED } from './state-machine';
 
 /** One attempt: asks for a permit (a half-open probe may wait for the fleet's answer), then runs. */
 export function attemptPromise(
-  breaker: Breaker,
+  breaker: CallEngine,
   fn: AnyFn,
   thisArg: unknown,
   args: unknown[],
@@ -33,7 +33,7 @@ export function attemptPromise(
 
 /** The rest of an attempt once the breaker answered (REJECTED included): the bulkhead, then the call. */
 function attemptGranted(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   fn: AnyFn,
   thisArg: unknown,
@@ -73,7 +73,7 @@ function attemptGranted(
 
 /** Runs fn holding `permit` (and a bulkhead slot when `slot`), and settles both once. */
 export function invokePromise(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   fn: AnyFn,
   thisArg: unknown,
@@ -110,7 +110,7 @@ export function invokePromise(
  * slot); the loser is ignored. `signal`: the caller's, whose abort makes a rejection a cancellation.
  */
 export function raceTimeout(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   result: PromiseLike<unknown>,

@@ -1,7 +1,5 @@
-import type { Breaker } from './breaker';
-import type { AnyFn, Call } from './call-invocation';
 import { recordedError, settledPromise, settleRejection } from './call-outcome';
-import { fallbackOrThrow, type CallPolicy } from './call-policy';
+import { fallbackOrThrow } from './call-policy';
 import { callerSignal } from './call-signal';
 import { isRetryable } from './error-classification';
 import { attemptPromise } from './promise-attempt';
@@ -9,13 +7,14 @@ import { successHandler, trackPromise } from './promise-settlement';
 import { retryDelay } from './retry-delay';
 import { isPromiseLike } from './rx';
 import { sleep } from './sleep';
+import type { AnyFn, Call, CallEngine, CallPolicy } from './call-engine';
 
 /**
  * The policies around Promise attempts, outermost first: fallback → retry. A success is stored for
  * last-known-good. `first`: the first attempt, when the caller has already started it.
  */
 export async function promiseWithPolicy(
-  breaker: Breaker,
+  breaker: CallEngine,
   fn: AnyFn,
   thisArg: unknown,
   args: unknown[],
@@ -36,7 +35,12 @@ export async function promiseWithPolicy(
     }
     // The caller gave up: neither another attempt nor a fallback is of use to it.
     if (callerSignal(args)?.aborted === true) throw error;
-    if (retry === undefined || attempt >= retry.maxAttempts || !isRetryable(breaker.name, breaker.options, error)) break;
+    if (
+      retry === undefined ||
+      attempt >= retry.maxAttempts ||
+      !isRetryable(breaker.name, breaker.options, error)
+    )
+      break;
     const delay = retryDelay(retry.backoff, attempt, breaker.random);
     // When the circuit stays open past the backoff, the next attempt is refused at once: don't wait for it.
     if (breaker.rejectsFor(delay)) continue;
@@ -58,7 +62,7 @@ export async function promiseWithPolicy(
  * promiseWithPolicy, as its already-started attempt.
  */
 export function promiseWithPolicyClosed(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   fn: AnyFn,
   thisArg: unknown,

@@ -1,11 +1,9 @@
-import type { Breaker } from './breaker';
-import type { AnyFn, Call } from './call-invocation';
 import { isFailedResult, settleError } from './call-outcome';
-import { fallbackOrThrow, type CallPolicy } from './call-policy';
-import type { ShapeMemory } from './call-shape';
+import { fallbackOrThrow } from './call-policy';
 import { ResultFailureError } from './errors';
 import { isObservableLike, isPromiseLike } from './rx';
 import { REJECTED } from './state-machine';
+import type { AnyFn, Call, CallEngine, CallPolicy, ShapeMemory } from './call-engine';
 
 /**
  * One synchronous call through the breaker: a rejection is a synchronous throw and nothing waits. So a
@@ -14,7 +12,7 @@ import { REJECTED } from './state-machine';
  * returning plain values.
  */
 export function callSync(
-  breaker: Breaker,
+  breaker: CallEngine,
   fn: AnyFn,
   thisArg: unknown,
   args: unknown[],
@@ -56,7 +54,7 @@ export function callSync(
 
 /** Settles a call that returned a plain value (judged by isResultFailure; cached for last-known-good). */
 export function finishSync(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   result: unknown,
@@ -81,7 +79,7 @@ const warnedSyncRetry = new Set<string>();
  * Retry waits between attempts, which a synchronous call cannot do without becoming async: a sync call
  * gets one attempt. Said once per breaker name (a process warning, code EBREAKERCONFIG), not silently.
  */
-export function warnIfRetryIgnored(breaker: Breaker): void {
+export function warnIfRetryIgnored(breaker: CallEngine): void {
   const retry = breaker.options.retry;
   if (retry === undefined || retry.maxAttempts <= 1 || warnedSyncRetry.has(breaker.name)) return;
   warnedSyncRetry.add(breaker.name);
