@@ -34,7 +34,6 @@ export interface BreakerDeps {
   random?: () => number;
 }
 
-
 /**
  * One circuit breaker: the state machine plus the policies around it, applied in this order (outermost
  * first): fallback → retry → breaker → bulkhead → timeout → fn.
