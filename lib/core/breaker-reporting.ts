@@ -78,21 +78,28 @@ export abstract class BreakerReporting {
     return this.recent === undefined ? [] : this.recent.toArray();
   }
 
-  /** Records a notable event in the ring buffer and hands it to listeners. */
+  /**
+   * Records a notable event in the ring buffer and hands it to listeners. The ring keeps a summary of the
+   * error (a failed result's error may hold a whole response); listeners get the error itself.
+   */
   protected note(type: BreakerEventType, error: unknown, durationMs: number | undefined): void {
+    const listening = this.callHub.active || (this.sinks !== undefined && this.sinks.calls.active);
     // Nobody would see the event: don't build it (this runs for every failure and rejection).
-    if (
-      this.options.recentEventsSize === 0 &&
-      !this.callHub.active &&
-      !(this.sinks !== undefined && this.sinks.calls.active)
-    )
-      return;
-    const event: BreakerEvent = { type, name: this.name, at: this.clock.now() };
+    if (this.options.recentEventsSize === 0 && !listening) return;
+    const at = this.clock.now();
+    if (this.options.recentEventsSize !== 0) {
+      const kept: BreakerEvent = { type, name: this.name, at };
+      if (durationMs !== undefined) kept.durationMs = durationMs;
+      if (error !== undefined) kept.error = summarizeError(error);
+      this.remember(kept);
+      if (error === undefined && listening) {
+        this.publish(kept);
+        return;
+      }
+    }
+    if (!listening) return;
+    const event: BreakerEvent = { type, name: this.name, at };
     if (durationMs !== undefined) event.durationMs = durationMs;
-    // The ring keeps a summary: a failed result's error may hold a whole response.
-    if (error !== undefined && this.options.recentEventsSize !== 0) {
-      this.remember({ ...event, error: summarizeError(error) });
-    } else this.remember(event);
     if (error !== undefined) event.error = error;
     this.publish(event);
   }

@@ -265,6 +265,41 @@ export class Breaker extends BreakerStateMachine {
 let sharedDefaults: ResolvedOptions | undefined;
 
 /**
+ * Resolved options shared by breakers created from equal plain options (finite numbers, strings, booleans
+ * and plain objects of them; no function, class or fallback value, whose identity matters): a thousand
+ * per-host breakers made from one literal hold one resolved copy. Nothing in a breaker writes to its
+ * options. Bounded: past the limit, new option sets are resolved per breaker as before.
+ */
+const sharedResolved = new Map<string, ResolvedOptions>();
+const SHARED_RESOLVED_LIMIT = 256;
+
+function resolveShared(name: string, options: BreakerOptions): ResolvedOptions {
+  const key = options.fallback === undefined ? plainKey(options) : undefined;
+  if (key === undefined) return resolveOptions(name, options);
+  let resolved = sharedResolved.get(key);
+  if (resolved === undefined) {
+    resolved = Object.freeze(resolveOptions(name, options));
+    if (sharedResolved.size < SHARED_RESOLVED_LIMIT) sharedResolved.set(key, resolved);
+  }
+  return resolved;
+}
+
+/** A JSON key for a value made only of plain data, or undefined when it holds anything else. */
+function plainKey(value: unknown): string | undefined {
+  return isPlainData(value, 0) ? JSON.stringify(value) : undefined;
+}
+
+function isPlainData(value: unknown, depth: number): boolean {
+  if (value === undefined || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (value === null || typeof value !== 'object' || depth > 3) return false;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key of Object.keys(value))
+    if (!isPlainData((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
+}
+
+/**
  * Creates a standalone breaker (no registry).
  *
  * @example
@@ -276,7 +311,7 @@ export function createBreaker(name: string, options?: BreakerOptions, deps: Brea
   const resolved =
     options === undefined
       ? (sharedDefaults ??= Object.freeze(resolveOptions(name)))
-      : resolveOptions(name, options);
+      : resolveShared(name, options);
   const clock = checkedClock(`breaker "${name}"`, deps.clock);
   return new Breaker(name, resolved, clock, deps.random ?? Math.random);
 }
