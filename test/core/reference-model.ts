@@ -31,6 +31,10 @@ export interface ModelView {
   failureRate: number;
   slowCallRate: number;
   retryAfterMs: number;
+  ignoredCalls: number;
+  lastTransitionAt: number;
+  /** state_change events so far (a self-transition would count). */
+  transitions: number;
 }
 
 interface Outcome {
@@ -51,12 +55,15 @@ export class ReferenceModel {
   private consecutive = 0;
   private outcomes: Outcome[] = [];
   private readonly windowed: boolean;
-  private readonly counts = { total: 0, ok: 0, failed: 0, rejected: 0, slow: 0, opened: 0 };
+  private readonly counts = { total: 0, ok: 0, failed: 0, rejected: 0, slow: 0, opened: 0, ignored: 0 };
+  private lastTransitionAt: number;
+  private transitions = 0;
 
   constructor(
     private readonly config: ModelConfig,
     public now: number,
   ) {
+    this.lastTransitionAt = now;
     this.windowed =
       config.window !== undefined ||
       config.failureRateThreshold !== undefined ||
@@ -67,8 +74,11 @@ export class ReferenceModel {
     this.now += ms;
   }
 
-  /** One call lasting `durationMs` that fails or not. Returns whether the function ran. */
-  call(durationMs: number, fails: boolean): 'ran' | 'rejected' {
+  /**
+   * One call lasting `durationMs` that fails or not; `ignored`: it throws an error the breaker ignores
+   * (counted in ignoredCalls only; a probe gives its permit back). Returns whether the function ran.
+   */
+  call(durationMs: number, fails: boolean, ignored = false): 'ran' | 'rejected' {
     const c = this.config;
     if (this.state === 'disabled') {
       this.now += durationMs;
@@ -78,10 +88,14 @@ export class ReferenceModel {
     if (this.state === 'forced_open') return this.reject();
     if (this.state === 'open') {
       if (this.now - this.openedAt < this.openFor) return this.reject();
-      this.state = 'half_open';
+      this.moved('half_open');
       this.probeSuccesses = 0;
     }
     this.now += durationMs;
+    if (ignored) {
+      this.counts.ignored++;
+      return 'ran';
+    }
     const slow = c.slowCallDurationMs !== undefined && durationMs > c.slowCallDurationMs;
     if (slow) this.counts.slow++;
     if (fails) this.counts.failed++;
@@ -103,11 +117,12 @@ export class ReferenceModel {
 
   manual(to: 'closed' | 'forced_open' | 'disabled' | 'metrics_only'): void {
     // Manual states are idempotent; reset() in CLOSED still empties the window and the consecutive count.
-    if (to === this.state && to !== 'closed') return;
+    const changes = to !== this.state;
+    if (!changes && to !== 'closed') return;
     this.consecutive = 0;
     this.outcomes = [];
     this.round = 0;
-    this.state = to;
+    if (changes) this.moved(to);
   }
 
   view(): ModelView {
@@ -127,7 +142,16 @@ export class ReferenceModel {
       failureRate: rated ? percent(inWindow.filter((o) => o.failed).length, buffered) : -1,
       slowCallRate: rated ? percent(inWindow.filter((o) => o.slow).length, buffered) : -1,
       retryAfterMs: this.state === 'open' ? Math.max(0, this.openedAt + this.openFor - this.now) : 0,
+      ignoredCalls: this.counts.ignored,
+      lastTransitionAt: this.lastTransitionAt,
+      transitions: this.transitions,
     };
+  }
+
+  private moved(to: ModelState): void {
+    this.state = to;
+    this.transitions++;
+    this.lastTransitionAt = this.now;
   }
 
   private reject(): 'rejected' {
@@ -145,11 +169,11 @@ export class ReferenceModel {
       b === undefined
         ? c.halfOpenAfterMs
         : Math.min(b.maxMs, c.halfOpenAfterMs * b.multiplier ** (this.round - 1));
-    this.state = 'open';
+    this.moved('open');
   }
 
   private close(): void {
-    this.state = 'closed';
+    this.moved('closed');
     this.consecutive = 0;
     this.outcomes = [];
     this.round = 0;
