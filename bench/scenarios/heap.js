@@ -132,6 +132,20 @@ module.exports = {
       ),
     },
     {
+      id: 'ours-window10',
+      lib: 'ours',
+      label: 'ours with time window 60 s/10 buckets + failure-rate trip, 1 successful call',
+      peers: { cockatiel: 'cockatiel-window-1', opossum: 'opossum-1' },
+      measure: heapPerBreaker(
+        (libs) => (i) =>
+          libs.ours.createBreaker(`b${i}`, {
+            failureRateThreshold: 50,
+            window: { type: 'time', sizeMs: 60_000, buckets: 10 },
+          }),
+        async (b) => expect((await b.executePromise(one)) === 1, 'a call did not return 1'),
+      ),
+    },
+    {
       id: 'ours-failed',
       lib: 'ours',
       label: 'ours createBreaker(name), 2 successes + 1 failure (kept in recentEvents)',
@@ -172,6 +186,29 @@ module.exports = {
       ),
     },
     {
+      id: 'cockatiel-window-1',
+      lib: 'cockatiel',
+      label: 'cockatiel circuitBreaker(SamplingBreaker 0.5/60 s), 1 successful call',
+      measure: heapPerBreaker(
+        (libs) => () =>
+          libs.cockatiel.circuitBreaker(libs.cockatiel.handleAll, {
+            halfOpenAfter: 60_000,
+            breaker: new libs.cockatiel.SamplingBreaker({ threshold: 0.5, duration: 60_000 }),
+          }),
+        async (b) => expect((await b.execute(one)) === 1, 'a call did not return 1'),
+      ),
+    },
+    {
+      id: 'opossum-1',
+      lib: 'opossum',
+      label: 'opossum new CircuitBreaker(fn, { name }), 1 successful call',
+      measure: heapPerBreaker(
+        (libs) => (i) => new libs.Opossum(one, { name: `b${i}` }),
+        async (b) => expect((await b.fire()) === 1, 'a call did not return 1'),
+        (b) => b.shutdown(),
+      ),
+    },
+    {
       id: 'opossum',
       lib: 'opossum',
       label: 'opossum new CircuitBreaker(fn, { name }), 3 successful calls',
@@ -185,6 +222,19 @@ module.exports = {
   targets: [
     { label: 'heap per breaker: ours ≤ 0.5× cockatiel', of: 'ours', vs: 'cockatiel', max: 0.5 },
     { label: 'heap per breaker: ours ≤ 0.1× opossum', of: 'ours', vs: 'opossum', max: 0.1 },
+    {
+      label:
+        'heap per breaker, 10-bucket time window + rate trip, 1 call: ours ≤ 0.5× cockatiel SamplingBreaker',
+      of: 'ours-window10',
+      vs: 'cockatiel-window-1',
+      max: 0.5,
+    },
+    {
+      label: 'heap per breaker, 10-bucket time window + rate trip, 1 call: ours ≤ 0.1× opossum',
+      of: 'ours-window10',
+      vs: 'opossum-1',
+      max: 0.1,
+    },
   ],
   async checks(ctx, log) {
     const rows = [];

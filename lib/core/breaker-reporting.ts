@@ -1,4 +1,5 @@
 import type { Clock } from './clock';
+import { summarizeError } from './error-summary';
 import { EventHub, RingBuffer } from './event-hub';
 import type { ResolvedOptions } from './options';
 import type { BreakerEvent, BreakerEventType } from './types';
@@ -49,8 +50,10 @@ export abstract class BreakerReporting {
 
   constructor(
     readonly name: string,
-    protected readonly options: ResolvedOptions,
-    protected readonly clock: Clock,
+    /** @internal */
+    readonly options: ResolvedOptions,
+    /** @internal */
+    readonly clock: Clock,
   ) {}
 
   /** Connects this breaker's events to a registry's streams. */
@@ -91,26 +94,42 @@ export abstract class BreakerReporting {
     for (let i = 0; i < observers.length; i++) observers[i].observe(ms, failed);
   }
 
-  /** Recent notable events (transitions, failures, rejections, timeouts, fallbacks, ignored errors), oldest first. */
+  /**
+   * Recent notable events (transitions, failures, rejections, timeouts, fallbacks, ignored errors), oldest
+   * first. Their `error` is an `ErrorSummary`, never the error object.
+   */
   recentEvents(): BreakerEvent[] {
     return this.recent === undefined ? [] : this.recent.toArray();
   }
 
-  /** Records a notable event in the ring buffer and hands it to listeners. */
+  /**
+   * Records a notable event in the ring buffer and hands it to listeners. The ring keeps a summary of the
+   * error (a failed result's error may hold a whole response); listeners get the error itself.
+   */
   protected note(type: BreakerEventType, error: unknown, durationMs: number | undefined): void {
+    const listening = this.callHub.active || (this.sinks !== undefined && this.sinks.calls.active);
     // Nobody would see the event: don't build it (this runs for every failure and rejection).
-    if (
-      this.options.recentEventsSize === 0 &&
-      this.notableObservers.length === 0 &&
-      !this.callHub.active &&
-      !(this.sinks !== undefined && this.sinks.calls.active)
-    )
-      return;
-    const event: BreakerEvent = { type, name: this.name, at: this.clock.now() };
+    const notable = this.notableObservers.length !== 0;
+    if (this.options.recentEventsSize === 0 && !listening && !notable) return;
+    const at = this.clock.now();
+    if (this.options.recentEventsSize !== 0) {
+      const kept: BreakerEvent = { type, name: this.name, at };
+      if (this.key !== undefined) kept.key = this.key;
+      if (durationMs !== undefined) kept.durationMs = durationMs;
+      if (error !== undefined) kept.error = summarizeError(error);
+      this.remember(kept);
+      if (error === undefined) {
+        // Nothing to summarize: listeners can share the kept event.
+        this.publish(kept);
+        this.tellNotable(kept);
+        return;
+      }
+    }
+    if (!listening && !notable) return;
+    const event: BreakerEvent = { type, name: this.name, at };
     if (this.key !== undefined) event.key = this.key;
-    if (error !== undefined) event.error = error;
     if (durationMs !== undefined) event.durationMs = durationMs;
-    this.remember(event);
+    if (error !== undefined) event.error = error;
     this.publish(event);
     this.tellNotable(event);
   }

@@ -1,12 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import type { Observable } from 'rxjs';
 import { Bulkhead } from './bulkhead';
-import type { AnyFn } from './call-invocation';
-import { settledPromise, settleError } from './call-outcome';
-import { createCallPolicy, type CallPolicy } from './call-policy';
-import { discoverShape, type Shape, type ShapeMemory } from './call-shape';
-import { callerSignal } from './call-signal';
-import { systemClock, type Clock } from './clock';
+import { recordedError, settledPromise } from './call-outcome';
+import type { AnyFn, CallPolicy, Shape, ShapeMemory } from './call-engine';
+import { createCallPolicy } from './call-policy';
+import { discoverShape } from './call-shape';
+import { callerSignal, linkSignals, type LinkedSignal } from './call-signal';
+import { checkedClock, systemClock, type Clock } from './clock';
 import { BreakerConfigError, type CallTimeoutError, type CircuitOpenError } from './errors';
 import type { LastKnownGood } from './last-known-good';
 import { observableWithPolicy } from './observable-pipeline';
@@ -19,8 +19,7 @@ import { BreakerStateMachine, REJECTED } from './state-machine';
 import { callSync } from './sync-call';
 import type { BreakerEvent, BreakerOptions, FallbackOption } from './types';
 
-export type { CallPolicy } from './call-policy';
-export type { Shape, ShapeMemory } from './call-shape';
+export type { CallPolicy, Shape, ShapeMemory } from './call-engine';
 
 const AsyncFunction = async function () {}.constructor;
 
@@ -37,32 +36,6 @@ export interface BreakerDeps {
 }
 
 /**
- * @internal The state machine's protected steps, as members the call pipelines can reach: they live in
- * their own files (call-shape.ts, sync-call.ts, promise-*.ts, observable-*.ts) but drive this breaker's
- * machine. Declaration merging widens them without a wrapper call on the hot path; BreakerStateMachine
- * implements every one, and the compiler checks these signatures against it.
- */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- BreakerStateMachine implements every member
-export interface Breaker {
-  readonly options: ResolvedOptions;
-  readonly clock: Clock;
-  readonly random: () => number;
-  readonly readsStart: boolean;
-  acquire(): number;
-  fleetProbe(): Promise<number>;
-  decideLocally(): number;
-  reject(): CircuitOpenError;
-  release(permit: number, error: unknown): void;
-  giveBack(permit: number): void;
-  onSuccess(permit: number, start: number): void;
-  onFailure(permit: number, start: number, error: unknown, timedOut?: boolean): void;
-  onIgnored(permit: number, error: unknown): void;
-  onCancel(permit: number): void;
-  onTimeout(permit: number, start: number, error: CallTimeoutError): void;
-  rejectsFor(ms: number): boolean;
-}
-
-/**
  * One circuit breaker: the state machine plus the policies around it, applied in this order (outermost
  * first): fallback → retry → breaker → bulkhead → timeout → fn.
  *
@@ -75,7 +48,6 @@ export interface Breaker {
  * const payment = createBreaker('payment', { failureThreshold: 3, halfOpenAfterMs: 30_000 });
  * const receipt = await payment.executePromise(() => api.charge(order));
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- see the interface above
 export class Breaker extends BreakerStateMachine {
   /** @internal The shape `execute()` has seen (this breaker is its own ShapeMemory: one object less each). */
   shape: Shape = 'unknown';
@@ -168,8 +140,7 @@ export class Breaker extends BreakerStateMachine {
         try {
           result = fn(...args);
         } catch (error) {
-          settleError(this, permit, 0, error);
-          return Promise.reject(error);
+          return Promise.reject(recordedError(this, permit, 0, error));
         }
         return this.settleUntimed(permit, result) as Promise<T>;
       }
@@ -233,10 +204,12 @@ export class Breaker extends BreakerStateMachine {
     return controller;
   }
 
-  /** @internal The signal that ends waits (retry backoff, bulkhead queue): the caller's, and the breaker's disposal. */
-  waitSignal(args: unknown[]): AbortSignal {
-    const outer = callerSignal(args);
-    return outer === undefined ? this.closing.signal : AbortSignal.any([this.closing.signal, outer]);
+  /**
+   * @internal The signal that ends a wait (retry backoff, bulkhead queue): the caller's, the breaker's
+   * disposal, and `extra` when given. The waiter calls `unlink()` when its wait ends.
+   */
+  waitSignal(args: unknown[], extra?: AbortSignal): LinkedSignal {
+    return linkSignals(this.closing.signal, callerSignal(args), extra);
   }
 
   protected override bulkheadCounts(): { bulkheadActive: number; bulkheadQueued: number } {
@@ -311,6 +284,41 @@ export class Breaker extends BreakerStateMachine {
 let sharedDefaults: ResolvedOptions | undefined;
 
 /**
+ * Resolved options shared by breakers created from equal plain options (finite numbers, strings, booleans
+ * and plain objects of them; no function, class or fallback value, whose identity matters): a thousand
+ * per-host breakers made from one literal hold one resolved copy. Nothing in a breaker writes to its
+ * options. Bounded: past the limit, new option sets are resolved per breaker as before.
+ */
+const sharedResolved = new Map<string, ResolvedOptions>();
+const SHARED_RESOLVED_LIMIT = 256;
+
+function resolveShared(name: string, options: BreakerOptions): ResolvedOptions {
+  const key = options.fallback === undefined ? plainKey(options) : undefined;
+  if (key === undefined) return resolveOptions(name, options);
+  let resolved = sharedResolved.get(key);
+  if (resolved === undefined) {
+    resolved = Object.freeze(resolveOptions(name, options));
+    if (sharedResolved.size < SHARED_RESOLVED_LIMIT) sharedResolved.set(key, resolved);
+  }
+  return resolved;
+}
+
+/** A JSON key for a value made only of plain data, or undefined when it holds anything else. */
+function plainKey(value: unknown): string | undefined {
+  return isPlainData(value, 0) ? JSON.stringify(value) : undefined;
+}
+
+function isPlainData(value: unknown, depth: number): boolean {
+  if (value === undefined || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (value === null || typeof value !== 'object' || depth > 3) return false;
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key of Object.keys(value))
+    if (!isPlainData((value as Record<string, unknown>)[key], depth + 1)) return false;
+  return true;
+}
+
+/**
  * Creates a standalone breaker (no registry).
  *
  * @example
@@ -322,10 +330,11 @@ export function createBreaker(name: string, options?: BreakerOptions, deps: Brea
   const resolved =
     options === undefined
       ? (sharedDefaults ??= Object.freeze(resolveOptions(name)))
-      : resolveOptions(name, options);
+      : resolveShared(name, options);
+  const clock = checkedClock(`breaker "${name}"`, deps.clock);
   if (deps.random !== undefined && typeof deps.random !== 'function')
     throw new BreakerConfigError(
       `breaker "${name}": random must be a function returning a number in [0, 1), got ${describeValue(deps.random)}`,
     );
-  return new Breaker(name, resolved, deps.clock ?? systemClock, deps.random ?? Math.random);
+  return new Breaker(name, resolved, clock, deps.random ?? Math.random);
 }

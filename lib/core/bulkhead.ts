@@ -1,24 +1,26 @@
 import { BulkheadFullError } from './errors';
 import type { ResolvedBulkhead } from './options';
 
+/** A caller waiting for a slot: a node of the queue's doubly linked list, so it can leave from anywhere. */
 interface Waiter {
   resolve: () => void;
   reject: (error: unknown) => void;
-  /** Set once the waiter left the queue (served, timed out or aborted). */
-  done: boolean;
+  prev: Waiter | undefined;
+  next: Waiter | undefined;
   timer?: ReturnType<typeof setTimeout>;
   cleanup?: () => void;
 }
 
 /**
  * At most `maxConcurrent` calls run at once; up to `maxQueue` more wait in FIFO order; the rest are
- * refused at once. A slot freed by a finishing call is handed straight to the oldest waiter.
+ * refused at once. A slot freed by a finishing call is handed straight to the oldest waiter. A waiter that
+ * times out or is aborted leaves the queue at once (a linked list: nothing of it stays behind).
  */
 export class Bulkhead {
   active = 0;
   queued = 0;
-  private queue: Waiter[] = [];
-  private head = 0;
+  private first: Waiter | undefined = undefined;
+  private last: Waiter | undefined = undefined;
 
   constructor(
     private readonly breakerName: string,
@@ -49,7 +51,7 @@ export class Bulkhead {
   wait(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, done: false };
+      const waiter: Waiter = { resolve, reject, prev: this.last, next: undefined };
       const timeoutMs = this.options.queueTimeoutMs;
       if (timeoutMs !== undefined) {
         waiter.timer = setTimeout(
@@ -62,61 +64,49 @@ export class Bulkhead {
         signal.addEventListener('abort', onAbort, { once: true });
         waiter.cleanup = () => signal.removeEventListener('abort', onAbort);
       }
-      this.queue.push(waiter);
+      if (this.last === undefined) this.first = waiter;
+      else this.last.next = waiter;
+      this.last = waiter;
       this.queued++;
     });
   }
 
-  /** Frees a slot: the oldest live waiter takes it over, or the slot becomes free. */
+  /** Frees a slot: the oldest waiter takes it over, or the slot becomes free. */
   leave(): void {
-    while (this.head < this.queue.length) {
-      const waiter = this.queue[this.head];
-      this.queue[this.head++] = undefined as unknown as Waiter;
-      if (waiter.done) continue;
-      this.settle(waiter);
-      this.compact();
-      waiter.resolve();
+    const waiter = this.first;
+    if (waiter === undefined) {
+      this.active--;
       return;
     }
-    this.compact();
-    this.active--;
+    this.unlink(waiter);
+    waiter.resolve();
   }
 
   /** Rejects every waiter (the registry is closing). */
   rejectAll(error: unknown): void {
-    for (let i = this.head; i < this.queue.length; i++) {
-      const waiter = this.queue[i];
-      if (waiter !== undefined && !waiter.done) {
-        this.settle(waiter);
-        waiter.reject(error);
-      }
+    for (let waiter = this.first; waiter !== undefined; waiter = this.first) {
+      this.unlink(waiter);
+      waiter.reject(error);
     }
-    this.queue = [];
-    this.head = 0;
   }
 
   private leaveQueue(waiter: Waiter, error: unknown): void {
-    if (waiter.done) return;
-    this.settle(waiter);
+    // Already served or rejected: it is no longer linked.
+    if (waiter !== this.first && waiter.prev === undefined) return;
+    this.unlink(waiter);
     waiter.reject(error);
   }
 
-  private settle(waiter: Waiter): void {
-    waiter.done = true;
+  /** Takes `waiter` out of the queue and ends its timer and abort listener. */
+  private unlink(waiter: Waiter): void {
+    const { prev, next } = waiter;
+    if (prev === undefined) this.first = next;
+    else prev.next = next;
+    if (next === undefined) this.last = prev;
+    else next.prev = prev;
+    waiter.prev = waiter.next = undefined;
     this.queued--;
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
     waiter.cleanup?.();
-  }
-
-  private compact(): void {
-    if (this.head === this.queue.length) {
-      // Already empty: the uncontended case comes here on every call, and must not allocate.
-      if (this.head === 0) return;
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
   }
 }

@@ -1,9 +1,5 @@
 import { callerSignal, withCallSignal } from './call-signal';
-
-/** A protected function as the pipelines hold it: its argument types are the caller's business. */
-export type AnyFn = (...args: never[]) => unknown;
-/** The same function, callable with the arguments the breaker was handed. */
-export type Call = (...args: unknown[]) => unknown;
+import type { AnyFn, Call } from './call-engine';
 
 /**
  * Calls `fn` with its `this` and arguments. Under a timeout (`controller` set) the function sees the

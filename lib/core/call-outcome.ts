@@ -1,6 +1,6 @@
-import type { Breaker } from './breaker';
 import { isRecordedError } from './error-classification';
-import { ResultFailureError } from './errors';
+import { BreakerCallbackError, ResultFailureError } from './errors';
+import type { CallEngine } from './call-engine';
 
 // How one finished call becomes one outcome of the state machine (a success, a failure, an ignored
 // error or a cancellation), whichever pipeline ran it.
@@ -10,7 +10,7 @@ import { ResultFailureError } from './errors';
  * failure) and isResultFailure judged the value a failure.
  */
 export function settleValue(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   value: unknown,
@@ -26,7 +26,7 @@ export function settleValue(
 
 /** settleValue for a call that returned a plain value where a Promise is due: its outcome, as a Promise. */
 export function settledPromise(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   value: unknown,
@@ -40,30 +40,44 @@ export function settledPromise(
 }
 
 /**
- * Judges a value by isResultFailure and records it when it failed (a throwing predicate is that call's
- * failure, rethrown); returns true when it was recorded as a failure. Without the option, records nothing.
+ * Judges a value by isResultFailure and records it when it failed; returns true when it was recorded as a
+ * failure. A throwing predicate records the call as a failure and throws a `BreakerCallbackError` (which
+ * carries the value). Without the option, records nothing.
  */
-export function isFailedResult(breaker: Breaker, permit: number, start: number, value: unknown): boolean {
+export function isFailedResult(breaker: CallEngine, permit: number, start: number, value: unknown): boolean {
   if (breaker.options.isResultFailure === undefined) return false;
-  let failed: boolean;
-  try {
-    failed = judgeResult(breaker, value);
-  } catch (error) {
-    breaker.onFailure(permit, start, error);
-    throw error;
-  }
+  const failed = judgeResult(breaker, permit, start, value);
   if (failed) breaker.onFailure(permit, start, new ResultFailureError(breaker.name, value));
   return failed;
 }
 
-/** isResultFailure's verdict; only called when the option is set. */
-export function judgeResult(breaker: Breaker, value: unknown): boolean {
-  return (breaker.options.isResultFailure as (v: unknown) => boolean)(value) === true;
+/**
+ * isResultFailure's verdict; only called when the option is set. When the predicate throws, the call is
+ * recorded as a failure here and the `BreakerCallbackError` is thrown.
+ */
+export function judgeResult(breaker: CallEngine, permit: number, start: number, value: unknown): boolean {
+  try {
+    return (breaker.options.isResultFailure as (v: unknown) => boolean)(value) === true;
+  } catch (thrown) {
+    const error = new BreakerCallbackError(breaker.name, 'isResultFailure', thrown, value);
+    breaker.onFailure(permit, start, error);
+    throw error;
+  }
 }
 
-/** Records an error as a failure or ignored; returns true when it counted as a failure. */
-export function settleError(breaker: Breaker, permit: number, start: number, error: unknown): boolean {
-  if (isRecordedError(breaker.options, error)) {
+/**
+ * Records an error as a failure or ignored; returns true when it counted as a failure. When `isFailure`
+ * throws, the call is recorded as a failure and the `BreakerCallbackError` is thrown.
+ */
+export function settleError(breaker: CallEngine, permit: number, start: number, error: unknown): boolean {
+  let recorded: boolean;
+  try {
+    recorded = isRecordedError(breaker.name, breaker.options, error);
+  } catch (callbackError) {
+    breaker.onFailure(permit, start, callbackError);
+    throw callbackError;
+  }
+  if (recorded) {
     breaker.onFailure(permit, start, error);
     return true;
   }
@@ -72,11 +86,24 @@ export function settleError(breaker: Breaker, permit: number, start: number, err
 }
 
 /**
+ * settleError for a caller that must not throw (it rejects or errors instead): records the error and
+ * returns what the caller should see, the error itself or the `BreakerCallbackError` of a broken `isFailure`.
+ */
+export function recordedError(breaker: CallEngine, permit: number, start: number, error: unknown): unknown {
+  try {
+    settleError(breaker, permit, start, error);
+    return error;
+  } catch (callbackError) {
+    return callbackError;
+  }
+}
+
+/**
  * A rejected call. When the caller's own signal has aborted, the caller gave up: a cancellation (nothing
  * recorded, a probe permit given back), not a sign that the downstream is sick.
  */
 export function settleRejection(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   error: unknown,

@@ -1,23 +1,10 @@
-import type { Breaker } from './breaker';
-import type { Call } from './call-invocation';
 import type { Clock } from './clock';
 import { isFallbackCase } from './error-classification';
 import { ResultFailureError } from './errors';
 import { LastKnownGood } from './last-known-good';
 import type { ResolvedOptions } from './options';
 import type { FallbackOption } from './types';
-
-/**
- * @internal What surrounds the breaker for one caller: the fallback (with its own last-known-good cache)
- * and whether a call is a single attempt. Callers that share a breaker (decorated methods sharing a name)
- * keep their own fallbacks this way while sharing one circuit.
- */
-export interface CallPolicy {
-  /** No fallback and no retry: a call is one attempt and its outcome is the caller's. */
-  readonly plain: boolean;
-  readonly fallback: FallbackOption | undefined;
-  readonly lastKnownGood: LastKnownGood | undefined;
-}
+import type { Call, CallEngine, CallPolicy } from './call-engine';
 
 /** A policy with `fallback` (validated) in place of the breaker's own; undefined keeps the breaker's. */
 export function createCallPolicy(
@@ -45,14 +32,14 @@ export const NOT_SERVED = Symbol('not served');
  * Promise or an Observable included) is the call's result as it is.
  */
 export function applyFallback(
-  breaker: Breaker,
+  breaker: CallEngine,
   args: unknown[],
   error: unknown,
   thisArg: unknown,
   policy: CallPolicy,
 ): unknown {
   const fallback = policy.fallback;
-  if (fallback === undefined || !isFallbackCase(breaker.options, error)) return NOT_SERVED;
+  if (fallback === undefined || !isFallbackCase(breaker.name, breaker.options, error)) return NOT_SERVED;
   let value: unknown;
   if (typeof fallback === 'function') {
     breaker.countFallback(error);
@@ -73,7 +60,7 @@ export function applyFallback(
  * itself (a result judged a failure is still the caller's value), else the error thrown.
  */
 export function fallbackOrThrow(
-  breaker: Breaker,
+  breaker: CallEngine,
   args: unknown[],
   error: unknown,
   thisArg: unknown,

@@ -1,7 +1,6 @@
-import type { Breaker } from './breaker';
-import { invoke, type AnyFn } from './call-invocation';
+import { invoke } from './call-invocation';
 import { settleError } from './call-outcome';
-import { fallbackOrThrow, type CallPolicy } from './call-policy';
+import { fallbackOrThrow } from './call-policy';
 import { callerSignal } from './call-signal';
 import { observableWithPolicy } from './observable-pipeline';
 import { raceTimeout } from './promise-attempt';
@@ -9,15 +8,8 @@ import { promiseWithPolicy } from './promise-policy';
 import { trackPromise } from './promise-settlement';
 import { isObservableLike, isPromiseLike } from './rx';
 import { REJECTED } from './state-machine';
-import { finishSync } from './sync-call';
-
-/** What `execute()` keeps of a function's results: the shape a call that does not run takes. */
-export type Shape = 'unknown' | 'promise' | 'observable' | 'sync';
-
-/** What a breaker (or a decorated method) has learnt about the shape of its function's results. */
-export interface ShapeMemory {
-  shape: Shape;
-}
+import { finishSync, warnIfRetryIgnored } from './sync-call';
+import type { AnyFn, CallEngine, CallPolicy, ShapeMemory } from './call-engine';
 
 /**
  * Acquires now, calls fn, and continues in the pipeline that fits what came back, remembering the shape.
@@ -27,7 +19,7 @@ export interface ShapeMemory {
  * the call to that pipeline once the memory has seen the shape.
  */
 export function discoverShape(
-  breaker: Breaker,
+  breaker: CallEngine,
   memory: ShapeMemory,
   fn: AnyFn,
   thisArg: unknown,
@@ -87,6 +79,7 @@ export function discoverShape(
   } catch (error) {
     if (slot) bulkhead?.leave();
     memory.shape = 'sync';
+    if (!policy.plain) warnIfRetryIgnored(breaker);
     if (settleError(breaker, permit, start, error) && !policy.plain)
       return fallbackOrThrow(breaker, args, error, thisArg, policy);
     throw error;
@@ -108,5 +101,6 @@ export function discoverShape(
     return observableWithPolicy(breaker, fn, thisArg, args, result, policy);
   }
   memory.shape = 'sync';
+  if (!policy.plain) warnIfRetryIgnored(breaker);
   return finishSync(breaker, permit, start, result, args, thisArg, policy);
 }

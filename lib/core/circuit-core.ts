@@ -43,8 +43,8 @@ export abstract class CircuitCore extends BreakerReporting {
   protected readonly throttle: AdaptiveThrottle | undefined;
   /** Set when `acquire()` refused only because the throttle drew against the call (read by `reject()`). */
   private throttledNow = false;
-  /** A call's start time is needed (slow-call detection, a duration observer). */
-  protected readsStart: boolean;
+  /** @internal A call's start time is needed (slow-call detection, a duration observer). */
+  readsStart: boolean;
   /** A call's end time is needed (slow calls, a time window, a duration observer). */
   protected readsEnd: boolean;
 
@@ -52,18 +52,18 @@ export abstract class CircuitCore extends BreakerReporting {
     name: string,
     options: ResolvedOptions,
     clock: Clock,
-    protected readonly random: () => number = Math.random,
+    /** @internal */
+    readonly random: () => number = Math.random,
   ) {
     super(name, options, clock);
     const o = options;
     // Assigned on every path (as is every field above): breakers of any configuration then share one
     // hidden class, so the hot paths' property reads stay monomorphic.
-    this.window =
-      o.failureRateThreshold === undefined && o.slowCallRateThreshold === undefined
-        ? undefined
-        : o.window.type === 'count'
-          ? new CountWindow(o.window.size)
-          : new TimeWindow(o.window.sizeMs, o.window.buckets);
+    this.window = !o.keepsWindow
+      ? undefined
+      : o.window.type === 'count'
+        ? new CountWindow(o.window.size)
+        : new TimeWindow(o.window.sizeMs, o.window.buckets);
     this.throttle =
       o.throttle === undefined ? undefined : new AdaptiveThrottle(o.throttle.k, o.throttle.windowMs);
     this.readsStart = o.slowCallDurationMs !== undefined;
@@ -83,8 +83,8 @@ export abstract class CircuitCore extends BreakerReporting {
 
   // ---------------------------------------------------------------- permits
 
-  /** Returns a permit (the current generation) or REJECTED. OPEN turns HALF_OPEN here, lazily. */
-  protected acquire(): number {
+  /** @internal Returns a permit (the current generation) or REJECTED. OPEN turns HALF_OPEN here, lazily. */
+  acquire(): number {
     if (this.mode === CLOSED) {
       this.totalCalls++;
       if (this.throttle !== undefined && this.throttles()) return REJECTED;
@@ -136,8 +136,8 @@ export abstract class CircuitCore extends BreakerReporting {
     return REJECTED;
   }
 
-  /** Counts a rejection and builds its error (without a stack trace: it is thrown per call on a hot path). */
-  protected reject(): CircuitOpenError {
+  /** @internal Counts a rejection and builds its error (without a stack trace: it is thrown per call on a hot path). */
+  reject(): CircuitOpenError {
     this.rejectedCalls++;
     if (this.throttledNow) return this.rejectThrottled();
     const state = STATES[this.mode];
@@ -145,7 +145,7 @@ export abstract class CircuitCore extends BreakerReporting {
       this.mode === OPEN ? Math.max(0, this.openedAt + this.openDurationMs - this.clock.now()) : 0;
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
-    const error = new CircuitOpenError(this.name, state, retryAfterMs, this.key);
+    const error = new CircuitOpenError(this.name, state, retryAfterMs, { key: this.key });
     Error.stackTraceLimit = limit;
     this.note('rejected', error, undefined);
     return error;
@@ -158,14 +158,14 @@ export abstract class CircuitCore extends BreakerReporting {
     Error.stackTraceLimit = 0;
     const throttle = this.throttle as AdaptiveThrottle;
     // The probability the call was drawn against: the counts before its own request.
-    const error = new CallThrottledError(this.name, throttle.lastProbability);
+    const error = new CallThrottledError(this.name, throttle.lastProbability, this.key);
     Error.stackTraceLimit = limit;
     this.note('rejected', error, undefined);
     return error;
   }
 
-  /** A permit handed back without an outcome (bulkhead full): counted as rejected, never as failure. */
-  protected release(permit: number, error: unknown): void {
+  /** @internal A permit handed back without an outcome (bulkhead full): counted as rejected, never as failure. */
+  release(permit: number, error: unknown): void {
     this.rejectedCalls++;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
     this.note('rejected', error, undefined);
@@ -173,7 +173,8 @@ export abstract class CircuitCore extends BreakerReporting {
 
   // ---------------------------------------------------------------- outcomes
 
-  protected onSuccess(permit: number, start: number): void {
+  /** @internal */
+  onSuccess(permit: number, start: number): void {
     if (
       permit === this.generation &&
       this.mode === CLOSED &&
@@ -238,7 +239,8 @@ export abstract class CircuitCore extends BreakerReporting {
     }
   }
 
-  protected onFailure(permit: number, start: number, error: unknown, timedOut = false): void {
+  /** @internal */
+  onFailure(permit: number, start: number, error: unknown, timedOut = false): void {
     const mode = this.mode;
     if (mode === DISABLED && permit === this.generation) return;
     const now = this.clock.now();
@@ -271,12 +273,13 @@ export abstract class CircuitCore extends BreakerReporting {
     }
   }
 
-  protected onTimeout(permit: number, start: number, error: CallTimeoutError): void {
+  /** @internal */
+  onTimeout(permit: number, start: number, error: CallTimeoutError): void {
     this.onFailure(permit, start, error, true);
   }
 
-  /** An error the classifier said is not a failure: passes through, touches neither window nor counts. */
-  protected onIgnored(permit: number, error: unknown): void {
+  /** @internal An error the classifier said is not a failure: passes through, touches neither window nor counts. */
+  onIgnored(permit: number, error: unknown): void {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.occasional().ignored++;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
@@ -286,15 +289,15 @@ export abstract class CircuitCore extends BreakerReporting {
     this.note('ignored', error, undefined);
   }
 
-  /** A call its caller abandoned (unsubscribed, aborted): records nothing, gives a probe permit back. */
-  protected onCancel(permit: number): void {
+  /** @internal A call its caller abandoned (unsubscribed, aborted): records nothing, gives a probe permit back. */
+  onCancel(permit: number): void {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.occasional().cancelled++;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
   }
 
-  /** Undoes `acquire()` for a call that will be re-run through another path (counts nothing). */
-  protected giveBack(permit: number): void {
+  /** @internal Undoes `acquire()` for a call that will be re-run through another path (counts nothing). */
+  giveBack(permit: number): void {
     if (this.mode === DISABLED && permit === this.generation) return;
     this.totalCalls--;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();

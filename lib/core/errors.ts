@@ -1,21 +1,39 @@
 import { CircuitState } from './circuit-state';
 
+/** Why a call was refused without running: the circuit is open (or its probes are taken), or the throttle shed it. */
+export type RejectionReason = 'open' | 'throttled';
+
+/** What else a `CircuitOpenError` may carry. */
+export interface CircuitOpenErrorDetails {
+  /** The key of a keyed breaker (a family's circuit for one tenant, host...). */
+  key?: string;
+  /** Default `'open'`. */
+  reason?: RejectionReason;
+}
+
 /**
  * A call was rejected without running because the circuit is OPEN / FORCED_OPEN, or because the
- * half-open probes are all taken.
+ * half-open probes are all taken (`reason: 'open'`), or because adaptive throttling shed it
+ * (`reason: 'throttled'`, see `CallThrottledError`).
+ *
+ * @example
+ * try { await payment.executePromise(charge); }
+ * catch (e) { if (e instanceof CircuitOpenError) queueForLater(order, e.retryAfterMs); else throw e; }
  */
 export class CircuitOpenError extends Error {
   readonly code = 'ECIRCUITOPEN' as const;
+  /** The key of a keyed breaker (`breakerName` is then its family); undefined for a plain one. */
+  readonly key?: string;
   /** Why the call was refused: the circuit (`'open'`), or the adaptive throttle (`'throttled'`, see CallThrottledError). */
-  readonly reason: 'open' | 'throttled' = 'open';
+  readonly reason: RejectionReason;
   constructor(
     readonly breakerName: string,
     readonly state: CircuitState,
     /** Milliseconds until a probe may be admitted (0 when probes are taken or the circuit is forced open). */
     readonly retryAfterMs: number,
-    /** The key of a keyed breaker (`breakerName` is then its family). */
-    readonly key?: string,
+    details: CircuitOpenErrorDetails = {},
   ) {
+    const key = details.key;
     const who = key === undefined ? `"${breakerName}"` : `"${breakerName}" (key ${JSON.stringify(key)})`;
     super(
       state === CircuitState.FORCED_OPEN
@@ -25,6 +43,8 @@ export class CircuitOpenError extends Error {
           : `circuit breaker ${who} is open; retry in ${retryAfterMs} ms`,
     );
     this.name = 'CircuitOpenError';
+    if (key !== undefined) this.key = key;
+    this.reason = details.reason ?? 'open';
   }
 }
 
@@ -42,9 +62,11 @@ export class CallThrottledError extends CircuitOpenError {
     breakerName: string,
     /** The probability the call was refused with (0..1]. */
     readonly probability: number,
+    key?: string,
   ) {
-    super(breakerName, CircuitState.CLOSED, 0);
-    this.message = `circuit breaker "${breakerName}" throttled the call (refusing ${(probability * 100).toFixed(1)}% of calls: the downstream accepts too few)`;
+    super(breakerName, CircuitState.CLOSED, 0, { key, reason: 'throttled' });
+    const who = key === undefined ? `"${breakerName}"` : `"${breakerName}" (key ${JSON.stringify(key)})`;
+    this.message = `circuit breaker ${who} throttled the call (refusing ${(probability * 100).toFixed(1)}% of calls: the downstream accepts too few)`;
     this.name = 'CallThrottledError';
   }
 }
@@ -107,27 +129,29 @@ export class ResultFailureError extends Error {
 }
 
 /**
- * A user callback threw (or returned what it must not). `callback` is the option's path (e.g. `key`);
- * what it threw is on `cause`; the call's own error or result, if there was one, is on `original`.
+ * A user callback (`isFailure`, `isResultFailure`, `retry.retryOn`, a key function...) threw while the
+ * breaker judged a call. The call was recorded once, as a failure; no fallback replaces this error.
+ * `cause` is what the callback threw; `original` is the error or value it was judging.
+ *
+ * @example
+ * catch (e) {
+ *   if (e instanceof BreakerCallbackError) logger.error(`${e.callback} of ${e.breakerName} is broken`, e.cause);
+ * }
  */
 export class BreakerCallbackError extends Error {
   readonly code = 'EBREAKERCALLBACK' as const;
   constructor(
     readonly breakerName: string,
+    /** The option's path, e.g. `isResultFailure` or `retry.retryOn`. */
     readonly callback: string,
+    /** What the callback threw. */
     override readonly cause: unknown,
+    /** The error or result the callback was judging. */
     readonly original?: unknown,
   ) {
-    super(`circuit breaker "${breakerName}": the ${callback} callback failed: ${describeCause(cause)}`);
+    super(
+      `circuit breaker "${breakerName}": ${callback} threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
     this.name = 'BreakerCallbackError';
-  }
-}
-
-function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
-  try {
-    return String(cause);
-  } catch {
-    return 'an unprintable value';
   }
 }

@@ -10,6 +10,8 @@ export {
   BreakerConfigError,
   ResultFailureError,
   BreakerCallbackError,
+  type RejectionReason,
+  type CircuitOpenErrorDetails,
 } from './errors';
 export { Breaker, createBreaker, type BreakerDeps } from './breaker';
 export { BreakerRegistry, type BreakerRegistryOptions } from './registry';
@@ -31,6 +33,7 @@ export type {
   StoreStatus,
   KeysOptions,
   FamilyKeyCounts,
+  ErrorSummary,
 } from './types';
 export type { MachineState, DurationObserver, NotableEventObserver } from './state-machine';
 export {

@@ -1,10 +1,10 @@
 import type { Observable, Subscriber, TeardownLogic } from 'rxjs';
-import type { Breaker } from './breaker';
-import { invoke, type AnyFn } from './call-invocation';
-import { judgeResult, settleError } from './call-outcome';
-import { BulkheadFullError, CallTimeoutError, ResultFailureError } from './errors';
+import { invoke } from './call-invocation';
+import { recordedError } from './call-outcome';
+import { BreakerCallbackError, BulkheadFullError, CallTimeoutError, ResultFailureError } from './errors';
 import { isObservableLike, isPromiseLike, loadRx } from './rx';
 import { REJECTED } from './state-machine';
+import type { AnyFn, CallEngine } from './call-engine';
 
 // One subscription of a breaker-protected Observable is one attempt: breaker → bulkhead → timeout → fn,
 // each step per subscription (the Observable is cold). `source`: an Observable already obtained from fn,
@@ -13,7 +13,7 @@ import { REJECTED } from './state-machine';
 
 /** Asks for a permit (a half-open probe may wait for the fleet's answer), then subscribes. */
 export function subscribeAttempt(
-  breaker: Breaker,
+  breaker: CallEngine,
   subscriber: Subscriber<unknown>,
   fn: AnyFn,
   thisArg: unknown,
@@ -33,7 +33,7 @@ export function subscribeAttempt(
 
 /** Waits (bounded by the store's timeout) for the fleet to admit a half-open probe, then subscribes. */
 function subscribeFleetProbe(
-  breaker: Breaker,
+  breaker: CallEngine,
   subscriber: Subscriber<unknown>,
   fn: AnyFn,
   thisArg: unknown,
@@ -58,7 +58,7 @@ function subscribeFleetProbe(
 
 /** The rest of a subscription once the breaker answered (REJECTED included): the bulkhead, then fn. */
 function subscribeGranted(
-  breaker: Breaker,
+  breaker: CallEngine,
   subscriber: Subscriber<unknown>,
   permit: number,
   fn: AnyFn,
@@ -84,18 +84,27 @@ function subscribeGranted(
   }
   // Queued: the subscription may end while waiting; the slot, if handed over late, is given back.
   const controller = new AbortController();
-  const outer = breaker.waitSignal(args);
+  const wait = breaker.waitSignal(args, controller.signal);
   let teardown: TeardownLogic;
   let cancelled = false;
-  bulkhead.wait(AbortSignal.any([controller.signal, outer])).then(
+  bulkhead.wait(wait.signal).then(
     () => {
+      wait.unlink();
       if (cancelled) {
         bulkhead.leave();
         return;
       }
-      teardown = startAttempt(breaker, subscriber, permit, fn, thisArg, args, source, strict, true);
+      // The circuit may have opened while this call waited: it asks again, and a refusal passes the slot on.
+      const admitted = breaker.readmit(permit);
+      if (admitted === REJECTED) {
+        bulkhead.leave();
+        subscriber.error(breaker.reject());
+        return;
+      }
+      teardown = startAttempt(breaker, subscriber, admitted, fn, thisArg, args, source, strict, true);
     },
     (error: unknown) => {
+      wait.unlink();
       if (error instanceof BulkheadFullError) breaker.release(permit, error);
       else breaker.onCancel(permit);
       if (!cancelled) subscriber.error(error);
@@ -110,7 +119,7 @@ function subscribeGranted(
 
 /** Calls fn (or takes `source`) holding `permit` (and a slot when `slot`) and settles both once. */
 function startAttempt(
-  breaker: Breaker,
+  breaker: CallEngine,
   subscriber: Subscriber<unknown>,
   permit: number,
   fn: AnyFn,
@@ -140,8 +149,7 @@ function startAttempt(
       result = invoke(controller, fn, thisArg, args);
     } catch (error) {
       finish();
-      settleError(breaker, permit, start, error);
-      subscriber.error(error);
+      subscriber.error(recordedError(breaker, permit, start, error));
       return;
     }
     inner = toObservable(result);
@@ -162,11 +170,23 @@ function startAttempt(
     next: (value) => {
       if (done) return;
       // A stream is judged by its first failed value; the outcome is recorded when it ends.
-      if (
-        failedValue === undefined &&
-        breaker.options.isResultFailure !== undefined &&
-        judgeResult(breaker, value)
-      ) {
+      if (failedValue === undefined && breaker.options.isResultFailure !== undefined) {
+        let failed: boolean;
+        try {
+          failed = isResultFailureOf(breaker, value);
+        } catch (thrown) {
+          // A broken predicate ends the call now: recorded as a failure, the caller told, never a crash.
+          finish();
+          const error = new BreakerCallbackError(breaker.name, 'isResultFailure', thrown, value);
+          breaker.onFailure(permit, start, error);
+          subscription?.unsubscribe();
+          subscriber.error(error);
+          return;
+        }
+        if (!failed) {
+          subscriber.next(value);
+          return;
+        }
         failedValue = { value };
         if (strict) {
           // Retry and fallback need the failure now; the value is handed back by the outermost layer if neither applies.
@@ -182,8 +202,7 @@ function startAttempt(
     error: (error: unknown) => {
       if (done) return;
       finish();
-      settleError(breaker, permit, start, error);
-      subscriber.error(error);
+      subscriber.error(recordedError(breaker, permit, start, error));
     },
     complete: () => {
       if (done) return;
@@ -219,4 +238,9 @@ export function toObservable(value: unknown): Observable<unknown> {
 function runTeardown(teardown: TeardownLogic): void {
   if (typeof teardown === 'function') teardown();
   else if (teardown !== undefined && teardown !== null && 'unsubscribe' in teardown) teardown.unsubscribe();
+}
+
+/** isResultFailure's verdict on one emitted value (the option is set); may throw what the predicate throws. */
+function isResultFailureOf(breaker: CallEngine, value: unknown): boolean {
+  return (breaker.options.isResultFailure as (v: unknown) => boolean)(value) === true;
 }

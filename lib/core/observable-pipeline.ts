@@ -1,13 +1,12 @@
 import type { Observable } from 'rxjs';
-import type { Breaker } from './breaker';
-import type { AnyFn } from './call-invocation';
-import { applyFallback, NOT_SERVED, type CallPolicy } from './call-policy';
+import { applyFallback, NOT_SERVED } from './call-policy';
 import { isRetryable } from './error-classification';
 import { ResultFailureError } from './errors';
 import { subscribeAttempt, toObservable } from './observable-attempt';
 import { retryDelay } from './retry-delay';
 import { loadRx } from './rx';
 import { sleep } from './sleep';
+import type { AnyFn, CallEngine, CallPolicy } from './call-engine';
 
 /**
  * A cold Observable of `fn(...args)` through the breaker, one attempt per subscription, with the
@@ -15,7 +14,7 @@ import { sleep } from './sleep';
  * `source`: an Observable already obtained from fn (subscribed once per subscription).
  */
 export function observableWithPolicy(
-  breaker: Breaker,
+  breaker: CallEngine,
   fn: AnyFn,
   thisArg: unknown,
   args: unknown[],
@@ -36,7 +35,7 @@ export function observableWithPolicy(
       rx.retry({
         count: retry.maxAttempts - 1,
         delay: (error: unknown, retryCount: number) => {
-          if (!isRetryable(breaker.options, error)) throw error;
+          if (!isRetryable(breaker.name, breaker.options, error)) throw error;
           const ms = retryDelay(retry.backoff, retryCount, breaker.random);
           // An open circuit refuses the next attempt at once: resubscribe without waiting.
           const wait = breaker.rejectsFor(ms) ? rx.of(undefined) : backoff(breaker, ms, args);
@@ -59,16 +58,21 @@ export function observableWithPolicy(
 }
 
 /** Emits once after `ms`; an unsubscription, the caller's signal or disposal ends the wait early. */
-function backoff(breaker: Breaker, ms: number, args: unknown[]): Observable<void> {
+function backoff(breaker: CallEngine, ms: number, args: unknown[]): Observable<void> {
   const rx = loadRx();
   return new rx.Observable<void>((s) => {
     const controller = new AbortController();
-    sleep(breaker.clock, ms, AbortSignal.any([controller.signal, breaker.waitSignal(args)])).then(
+    const wait = breaker.waitSignal(args, controller.signal);
+    sleep(breaker.clock, ms, wait.signal).then(
       () => {
+        wait.unlink();
         s.next();
         s.complete();
       },
-      (reason: unknown) => s.error(reason),
+      (reason: unknown) => {
+        wait.unlink();
+        s.error(reason);
+      },
     );
     return () => controller.abort();
   });

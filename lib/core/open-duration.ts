@@ -1,12 +1,16 @@
 import type { ResolvedOptions } from './options';
 
-/** Breakers already warned about a bad `halfOpenBackoff` result: the warning is printed once per breaker. */
-const warned = new WeakSet<object>();
+/**
+ * Names already warned about a bad `halfOpenBackoff`: the warning is printed once per name (a keyed
+ * family shares its name, so it warns once, not once per key).
+ */
+const warned = new Set<string>();
 
 /**
  * How long the `attempt`-th consecutive opening lasts, in ms (`halfOpenAfterMs`, grown by
- * `halfOpenBackoff`). A backoff function that returns no usable duration falls back to `halfOpenAfterMs`
- * with a warning, once per `breaker`: a typo in user code must not keep a circuit open forever.
+ * `halfOpenBackoff`). A backoff function that throws or returns no usable duration falls back to
+ * `halfOpenAfterMs` with a process warning (code EBREAKERCALLBACK), once per breaker name: a bug in user
+ * code must neither keep a circuit open forever nor stop it from opening.
  */
 export function openDuration(
   breaker: { readonly name: string },
@@ -18,13 +22,20 @@ export function openDuration(
   const backoff = options.halfOpenBackoff;
   if (backoff === undefined) return base;
   if (typeof backoff === 'function') {
-    const ms = backoff(attempt);
-    if (typeof ms === 'number' && ms >= 0 && Number.isFinite(ms)) return ms;
-    if (!warned.has(breaker)) {
-      warned.add(breaker);
+    let ms: unknown;
+    let problem: string;
+    try {
+      ms = backoff(attempt);
+      if (typeof ms === 'number' && ms >= 0 && Number.isFinite(ms)) return ms;
+      problem = `returned ${String(ms)}, not a duration in ms`;
+    } catch (thrown) {
+      problem = `threw ${thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown)}`;
+    }
+    if (!warned.has(breaker.name)) {
+      warned.add(breaker.name);
       process.emitWarning(
-        `breaker "${breaker.name}": halfOpenBackoff(${attempt}) returned ${String(ms)}, not a duration in ms; using halfOpenAfterMs (${base})`,
-        { code: 'EBREAKERCONFIG' },
+        `breaker "${breaker.name}": halfOpenBackoff(${attempt}) ${problem}; using halfOpenAfterMs (${base})`,
+        { code: 'EBREAKERCALLBACK' },
       );
     }
     return base;

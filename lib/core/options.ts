@@ -34,6 +34,11 @@ export interface ResolvedOptions {
   slowCallDurationMs?: number;
   slowCallRateThreshold?: number;
   window: ResolvedWindow;
+  /**
+   * The breaker keeps a window: it has a rate trip, or its options name `window` explicitly. (The default
+   * window alone keeps none: a breaker that only counts consecutive failures pays nothing for it.)
+   */
+  keepsWindow: boolean;
   minimumCalls: number;
   halfOpenAfterMs: number;
   halfOpenBackoff?: HalfOpenBackoff;
@@ -383,6 +388,10 @@ export function resolveOptions(
   const out: ResolvedOptions = {
     failureThreshold,
     window,
+    keepsWindow:
+      merged.window !== undefined ||
+      merged.failureRateThreshold !== undefined ||
+      merged.slowCallRateThreshold !== undefined,
     minimumCalls: DEFAULT_OPTIONS.minimumCalls,
     halfOpenAfterMs: c.number(
       'halfOpenAfterMs',

@@ -1,11 +1,11 @@
-import type { Breaker } from './breaker';
-import { callWithSignal, type AnyFn, type Call } from './call-invocation';
-import { settledPromise, settleError, settleRejection, settleValue } from './call-outcome';
+import { callWithSignal } from './call-invocation';
+import { recordedError, settledPromise, settleRejection, settleValue } from './call-outcome';
 import { callerSignal } from './call-signal';
 import { BulkheadFullError, CallTimeoutError } from './errors';
 import { isPromiseLike } from './rx';
 import { trackPromise } from './promise-settlement';
 import { REJECTED } from './state-machine';
+import type { AnyFn, Call, CallEngine } from './call-engine';
 
 // One attempt of a Promise call, from the inside of retry outwards: breaker → bulkhead → timeout → fn.
 // `strict`: retry or a fallback is waiting for the outcome, so a value isResultFailure rejects becomes a
@@ -13,7 +13,7 @@ import { REJECTED } from './state-machine';
 
 /** One attempt: asks for a permit (a half-open probe may wait for the fleet's answer), then runs. */
 export function attemptPromise(
-  breaker: Breaker,
+  breaker: CallEngine,
   fn: AnyFn,
   thisArg: unknown,
   args: unknown[],
@@ -33,7 +33,7 @@ export function attemptPromise(
 
 /** The rest of an attempt once the breaker answered (REJECTED included): the bulkhead, then the call. */
 function attemptGranted(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   fn: AnyFn,
   thisArg: unknown,
@@ -49,9 +49,20 @@ function attemptGranted(
     breaker.release(permit, full);
     return Promise.reject(full);
   }
-  return bulkhead.wait(breaker.waitSignal(args)).then(
-    () => invokePromise(breaker, permit, fn, thisArg, args, strict, true),
+  const wait = breaker.waitSignal(args);
+  return bulkhead.wait(wait.signal).then(
+    () => {
+      wait.unlink();
+      // The circuit may have opened while this call waited: it asks again, and a refusal passes the slot on.
+      const admitted = breaker.readmit(permit);
+      if (admitted === REJECTED) {
+        bulkhead.leave();
+        throw breaker.reject();
+      }
+      return invokePromise(breaker, admitted, fn, thisArg, args, strict, true);
+    },
     (error: unknown) => {
+      wait.unlink();
       // A queue timeout is the bulkhead's verdict; an abort (the caller's signal, disposal) is a cancellation.
       if (error instanceof BulkheadFullError) breaker.release(permit, error);
       else breaker.onCancel(permit);
@@ -62,7 +73,7 @@ function attemptGranted(
 
 /** Runs fn holding `permit` (and a bulkhead slot when `slot`), and settles both once. */
 export function invokePromise(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   fn: AnyFn,
   thisArg: unknown,
@@ -83,8 +94,7 @@ export function invokePromise(
     }
   } catch (error) {
     if (slot) breaker.bulkhead?.leave();
-    settleError(breaker, permit, start, error);
-    return Promise.reject(error);
+    return Promise.reject(recordedError(breaker, permit, start, error));
   }
   if (!isPromiseLike(result)) {
     if (slot) breaker.bulkhead?.leave();
@@ -100,7 +110,7 @@ export function invokePromise(
  * slot); the loser is ignored. `signal`: the caller's, whose abort makes a rejection a cancellation.
  */
 export function raceTimeout(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   result: PromiseLike<unknown>,
@@ -139,8 +149,12 @@ export function raceTimeout(
         settled = true;
         clearTimeout(timer);
         if (slot) breaker.bulkhead?.leave();
-        settleRejection(breaker, permit, start, error, signal);
-        reject(error);
+        try {
+          settleRejection(breaker, permit, start, error, signal);
+          reject(error);
+        } catch (callbackError) {
+          reject(callbackError);
+        }
       },
     );
   });

@@ -1,7 +1,5 @@
-import type { Breaker } from './breaker';
-import type { AnyFn, Call } from './call-invocation';
-import { settledPromise, settleError, settleRejection } from './call-outcome';
-import { fallbackOrThrow, type CallPolicy } from './call-policy';
+import { recordedError, settledPromise, settleRejection } from './call-outcome';
+import { fallbackOrThrow } from './call-policy';
 import { callerSignal } from './call-signal';
 import { isRetryable } from './error-classification';
 import { attemptPromise } from './promise-attempt';
@@ -9,13 +7,14 @@ import { successHandler, trackPromise } from './promise-settlement';
 import { retryDelay } from './retry-delay';
 import { isPromiseLike } from './rx';
 import { sleep } from './sleep';
+import type { AnyFn, Call, CallEngine, CallPolicy } from './call-engine';
 
 /**
  * The policies around Promise attempts, outermost first: fallback → retry. A success is stored for
  * last-known-good. `first`: the first attempt, when the caller has already started it.
  */
 export async function promiseWithPolicy(
-  breaker: Breaker,
+  breaker: CallEngine,
   fn: AnyFn,
   thisArg: unknown,
   args: unknown[],
@@ -37,12 +36,22 @@ export async function promiseWithPolicy(
     }
     // The caller gave up: neither another attempt nor a fallback is of use to it.
     if (callerSignal(args)?.aborted === true) throw error;
-    if (retry === undefined || attempt >= retry.maxAttempts || !isRetryable(breaker.options, error)) break;
+    if (
+      retry === undefined ||
+      attempt >= retry.maxAttempts ||
+      !isRetryable(breaker.name, breaker.options, error)
+    )
+      break;
     const delay = retryDelay(retry.backoff, attempt, breaker.random);
     // When the circuit stays open past the backoff, the next attempt is refused at once: don't wait for it.
     if (breaker.rejectsFor(delay)) continue;
     // An abort (caller signal or disposal) ends the call with the abort's reason: no fallback for it.
-    await sleep(breaker.clock, delay, breaker.waitSignal(args));
+    const wait = breaker.waitSignal(args);
+    try {
+      await sleep(breaker.clock, delay, wait.signal);
+    } finally {
+      wait.unlink();
+    }
   }
   return fallbackOrThrow(breaker, args, error, thisArg, policy);
 }
@@ -54,7 +63,7 @@ export async function promiseWithPolicy(
  * promiseWithPolicy, as its already-started attempt.
  */
 export function promiseWithPolicyClosed(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   fn: AnyFn,
   thisArg: unknown,
@@ -65,8 +74,8 @@ export function promiseWithPolicyClosed(
   try {
     result = (fn as Call).apply(thisArg, args);
   } catch (error) {
-    settleError(breaker, permit, 0, error);
-    return promiseWithPolicy(breaker, fn, thisArg, args, policy, Promise.reject(error));
+    const seen = recordedError(breaker, permit, 0, error);
+    return promiseWithPolicy(breaker, fn, thisArg, args, policy, Promise.reject(seen));
   }
   if (
     isPromiseLike(result) &&

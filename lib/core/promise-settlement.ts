@@ -1,5 +1,5 @@
-import type { Breaker } from './breaker';
 import { settleError, settleRejection, settleValue } from './call-outcome';
+import type { CallEngine } from './call-engine';
 
 // How a started call's Promise settles its permit (and bulkhead slot). The common case (not strict, no
 // timing, no timeout, no caller signal) settles through two handlers cached on the breaker: built once
@@ -10,7 +10,7 @@ import { settleError, settleRejection, settleValue } from './call-outcome';
  * abort makes a rejection a cancellation.
  */
 export function trackPromise(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   result: PromiseLike<unknown>,
@@ -43,13 +43,13 @@ export function trackPromise(
 }
 
 /** The cached success handler for `permit`: an untimed call without slot, whose value is not judged. */
-export function successHandler(breaker: Breaker, permit: number): (value: unknown) => unknown {
+export function successHandler(breaker: CallEngine, permit: number): (value: unknown) => unknown {
   if (permit !== breaker.fastPermit) buildFastHandlers(breaker, permit);
   return breaker.fastOk;
 }
 
 /** Replaces the cached handlers with ones for `permit`'s generation. */
-export function buildFastHandlers(breaker: Breaker, permit: number): void {
+export function buildFastHandlers(breaker: CallEngine, permit: number): void {
   breaker.fastPermit = permit;
   const bulkhead = breaker.bulkhead;
   if (bulkhead !== undefined) {

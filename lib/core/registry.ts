@@ -1,7 +1,7 @@
 import type { Observable } from 'rxjs';
 import { Breaker } from './breaker';
 import { BreakerFamily, zeroCounts } from './breaker-family';
-import { systemClock, type Clock } from './clock';
+import { checkedClock, type Clock } from './clock';
 import { BreakerConfigError } from './errors';
 import { EventHub } from './event-hub';
 import { describeValue, resolveOptions, type ResolvedOptions } from './options';
@@ -60,12 +60,7 @@ export class BreakerRegistry {
     if (options === null || typeof options !== 'object') {
       throw new BreakerConfigError(`registry options must be an object, got ${describeValue(options)}`);
     }
-    this.clock = options.clock ?? systemClock;
-    if (typeof this.clock?.now !== 'function') {
-      throw new BreakerConfigError(
-        `clock must have a now() method returning epoch ms, got ${describeValue(options.clock)}`,
-      );
-    }
+    this.clock = checkedClock('registry', options.clock);
     this.random = options.random ?? Math.random;
     if (typeof this.random !== 'function') {
       throw new BreakerConfigError(

@@ -54,14 +54,16 @@ export class CountWindow implements SlidingWindow {
  * Outcomes of the last `sizeMs`, in `buckets` partial aggregations of `sizeMs / buckets` ms each,
  * aligned on the clock (bucket id = floor(now / bucketMs)). A bucket leaves the window once it is
  * `buckets` or more buckets older than the current one, whether or not calls came in between.
+ *
+ * The buckets' three counters (calls, failures, slow calls) share one typed array, three slots per
+ * bucket: one array and one buffer per window instead of three (a breaker's heap is mostly fixed costs).
  */
 export class TimeWindow implements SlidingWindow {
   total = 0;
   failures = 0;
   slow = 0;
-  private readonly counts: Uint32Array;
-  private readonly failed: Uint32Array;
-  private readonly slowCounts: Uint32Array;
+  /** Bucket slot s holds its calls at 3s, failures at 3s + 1, slow calls at 3s + 2. */
+  private readonly counters: Uint32Array;
   private readonly bucketMs: number;
   /** Id of the newest bucket; the ring slot of bucket id b is b % buckets. */
   private head = -Infinity;
@@ -71,9 +73,7 @@ export class TimeWindow implements SlidingWindow {
     private readonly buckets: number,
   ) {
     this.bucketMs = sizeMs / buckets;
-    this.counts = new Uint32Array(buckets);
-    this.failed = new Uint32Array(buckets);
-    this.slowCounts = new Uint32Array(buckets);
+    this.counters = new Uint32Array(3 * buckets);
   }
 
   record(now: number, failed: boolean, slow: boolean): void {
@@ -81,15 +81,16 @@ export class TimeWindow implements SlidingWindow {
     if (id > this.head) this.advance(id);
     // A clock that stepped backwards counts the outcome in the newest bucket rather than an expired one.
     else if (id < this.head) id = this.head;
-    const slot = id % this.buckets;
-    this.counts[slot]++;
+    const at = 3 * (id % this.buckets);
+    const c = this.counters;
+    c[at]++;
     this.total++;
     if (failed) {
-      this.failed[slot]++;
+      c[at + 1]++;
       this.failures++;
     }
     if (slow) {
-      this.slowCounts[slot]++;
+      c[at + 2]++;
       this.slow++;
     }
   }
@@ -100,9 +101,7 @@ export class TimeWindow implements SlidingWindow {
   }
 
   clear(): void {
-    this.counts.fill(0);
-    this.failed.fill(0);
-    this.slowCounts.fill(0);
+    this.counters.fill(0);
     this.total = this.failures = this.slow = 0;
   }
 
@@ -111,12 +110,13 @@ export class TimeWindow implements SlidingWindow {
     if (id - this.head >= this.buckets) {
       this.clear();
     } else {
+      const c = this.counters;
       for (let b = this.head + 1; b <= id; b++) {
-        const slot = b % this.buckets;
-        this.total -= this.counts[slot];
-        this.failures -= this.failed[slot];
-        this.slow -= this.slowCounts[slot];
-        this.counts[slot] = this.failed[slot] = this.slowCounts[slot] = 0;
+        const at = 3 * (b % this.buckets);
+        this.total -= c[at];
+        this.failures -= c[at + 1];
+        this.slow -= c[at + 2];
+        c[at] = c[at + 1] = c[at + 2] = 0;
       }
     }
     this.head = id;

@@ -47,8 +47,19 @@ export interface MachineState {
 export abstract class BreakerStateMachine extends CircuitCore implements StoreParticipant {
   // ---------------------------------------------------------------- manual control
 
-  /** Manual control: a fresh start in `to`, whatever the state was. */
+  /**
+   * Manual control: a fresh start in `to`. Asking for the state the breaker is already in changes nothing
+   * (no event, `lastTransitionAt` kept, calls in flight record normally), except that `reset()` in CLOSED
+   * still empties the window and the consecutive count.
+   */
   private manual(to: number, reason: string): void {
+    if (to === this.mode) {
+      if (to === CLOSED) {
+        this.consecutive = 0;
+        this.window?.clear();
+      }
+      return;
+    }
     this.consecutive = 0;
     this.window?.clear();
     if (to !== OPEN) this.openAttempt = 0;
@@ -82,10 +93,11 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
   }
 
   /**
+   * @internal
    * True when a call made `ms` from now would still be rejected without running (OPEN for longer than
    * that, or FORCED_OPEN): a retry need not wait its backoff only to be refused.
    */
-  protected rejectsFor(ms: number): boolean {
+  rejectsFor(ms: number): boolean {
     if (this.mode === FORCED_OPEN) return true;
     return this.mode === OPEN && this.openedAt + this.openDurationMs - this.clock.now() > ms;
   }
@@ -194,10 +206,11 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
   }
 
   /**
+   * @internal
    * The permit for a call whose `acquire()` asked the fleet (`askFleet`), once the store answered. The
    * call is already counted in `totalCalls`.
    */
-  protected fleetProbe(): Promise<number> {
+  fleetProbe(): Promise<number> {
     const link = this.fleet?.link;
     if (link === undefined) return Promise.resolve(this.decideLocally());
     return link.acquireProbe().then((answer) => {
@@ -215,8 +228,23 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
     });
   }
 
-  /** A permit by local rules alone, for a call already counted (sync calls, or no answer from the store). */
-  protected decideLocally(): number {
+  /**
+   * @internal
+   * The permit of a call leaving the bulkhead queue: its own while the state is the one that admitted it;
+   * after a change, admission is asked again by local rules (the call is already counted, and is not
+   * counted twice). REJECTED when the circuit now refuses it.
+   */
+  readmit(permit: number): number {
+    if (permit === this.generation) return permit;
+    const counted = this.totalCalls;
+    let next = this.acquire();
+    if (next === REJECTED && this.askFleet) next = this.decideLocally();
+    this.totalCalls = counted;
+    return next;
+  }
+
+  /** @internal A permit by local rules alone, for a call already counted (sync calls, or no answer from the store). */
+  decideLocally(): number {
     if (this.mode === OPEN) {
       const now = this.clock.now();
       if (now - this.openedAt < this.openDurationMs) return REJECTED;
@@ -254,12 +282,12 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
     return (this.fleet ??= new FleetParticipation());
   }
 
-  /** @internal */
+  /** StoreParticipant: see store.ts. */
   storeOptions(): ResolvedOptions {
     return this.options;
   }
 
-  /** @internal The state in skew-free form (OPEN timing as elapsed time). */
+  /** The state in skew-free form (OPEN timing as elapsed time). */
   sharedState(): SharedState {
     const mode = this.mode;
     return {
@@ -270,7 +298,7 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
     };
   }
 
-  /** @internal */
+  /** StoreParticipant: see store.ts. */
   windowCounts(): WindowCounts | undefined {
     const w = this.window;
     if (w === undefined) return undefined;
@@ -278,30 +306,30 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
     return { total: w.total, failures: w.failures, slow: w.slow };
   }
 
-  /** @internal */
+  /** StoreParticipant: see store.ts. */
   activity(): number {
     return this.totalCalls;
   }
 
-  /** @internal */
+  /** StoreParticipant: see store.ts. */
   setFleetWindow(others: WindowCounts | undefined): void {
     if (others === undefined && this.fleet === undefined) return;
     this.participation().setWindow(others);
   }
 
-  /** @internal */
+  /** StoreParticipant: see store.ts. */
   setStoreStatus(status: StoreStatus): void {
     if (status === 'memory' && this.fleet === undefined) return;
     this.participation().status = status;
   }
 
-  /** @internal */
+  /** StoreParticipant: see store.ts. */
   openDurationFor(attempt: number): number {
     return openDuration(this, this.options, attempt, this.random);
   }
 
   /**
-   * @internal Takes over a state another instance decided. The same state only refreshes OPEN timing;
+   * Takes over a state another instance decided. The same state only refreshes OPEN timing;
    * another state is a transition (events, counts) that is not published back.
    */
   adopt(shared: SharedState, reason: string): void {

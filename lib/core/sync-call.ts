@@ -1,11 +1,9 @@
-import type { Breaker } from './breaker';
-import type { AnyFn, Call } from './call-invocation';
 import { isFailedResult, settleError } from './call-outcome';
-import { fallbackOrThrow, type CallPolicy } from './call-policy';
-import type { ShapeMemory } from './call-shape';
+import { fallbackOrThrow } from './call-policy';
 import { ResultFailureError } from './errors';
 import { isObservableLike, isPromiseLike } from './rx';
 import { REJECTED } from './state-machine';
+import type { AnyFn, Call, CallEngine, CallPolicy, ShapeMemory } from './call-engine';
 
 /**
  * One synchronous call through the breaker: a rejection is a synchronous throw and nothing waits. So a
@@ -14,13 +12,14 @@ import { REJECTED } from './state-machine';
  * returning plain values.
  */
 export function callSync(
-  breaker: Breaker,
+  breaker: CallEngine,
   fn: AnyFn,
   thisArg: unknown,
   args: unknown[],
   memory?: ShapeMemory,
   policy: CallPolicy = breaker,
 ): unknown {
+  if (!policy.plain) warnIfRetryIgnored(breaker);
   let permit = breaker.acquire();
   if (permit === REJECTED && breaker.awaitsFleet) permit = breaker.decideLocally();
   if (permit === REJECTED) {
@@ -55,7 +54,7 @@ export function callSync(
 
 /** Settles a call that returned a plain value (judged by isResultFailure; cached for last-known-good). */
 export function finishSync(
-  breaker: Breaker,
+  breaker: CallEngine,
   permit: number,
   start: number,
   result: unknown,
@@ -71,4 +70,21 @@ export function finishSync(
   breaker.onSuccess(permit, start);
   policy.lastKnownGood?.store(args, result);
   return result;
+}
+
+/** Breaker names already told that their retry does not apply to synchronous calls. */
+const warnedSyncRetry = new Set<string>();
+
+/**
+ * Retry waits between attempts, which a synchronous call cannot do without becoming async: a sync call
+ * gets one attempt. Said once per breaker name (a process warning, code EBREAKERCONFIG), not silently.
+ */
+export function warnIfRetryIgnored(breaker: CallEngine): void {
+  const retry = breaker.options.retry;
+  if (retry === undefined || retry.maxAttempts <= 1 || warnedSyncRetry.has(breaker.name)) return;
+  warnedSyncRetry.add(breaker.name);
+  process.emitWarning(
+    `breaker "${breaker.name}": retry (maxAttempts ${retry.maxAttempts}) does not apply to synchronous calls, which cannot wait between attempts; each gets one attempt`,
+    { code: 'EBREAKERCONFIG' },
+  );
 }

@@ -55,27 +55,116 @@ export type FallbackOption =
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- arguments mirror the protected function's
   ((...argsThenError: any[]) => unknown) | { value: unknown } | { lastKnownGood: LastKnownGoodOptions };
 
-/** Every option is optional; see the README's options table. */
+/**
+ * How one breaker behaves. Every option is optional; see the README's options table.
+ *
+ * @example
+ * const payment = createBreaker('payment', {
+ *   failureThreshold: 5,
+ *   failureRateThreshold: 50,
+ *   window: { type: 'time', sizeMs: 60_000, buckets: 10 },
+ *   halfOpenAfterMs: 30_000,
+ *   fallback: (order: Order, error: unknown) => ({ queued: true }),
+ * });
+ */
 export interface BreakerOptions {
+  /**
+   * Consecutive failures that open the circuit (the classic trip). An integer >= 1, or `Infinity` to
+   * rely on the rate trips alone. Default 5.
+   * @example { failureThreshold: 3 }
+   */
   failureThreshold?: number;
+  /**
+   * Percent in (0, 100]: also open when the failure rate over `window` reaches it (`>=`), once the window
+   * holds `minimumCalls` calls. Unset: no failure-rate trip.
+   * @example { failureRateThreshold: 50, minimumCalls: 20 }
+   */
   failureRateThreshold?: number;
+  /**
+   * A call slower than this (ms) counts as slow. With `slowCallRateThreshold`, slow calls can open the
+   * circuit, and a slow half-open probe counts as a failed one.
+   * @example { slowCallDurationMs: 2_000, slowCallRateThreshold: 80 }
+   */
   slowCallDurationMs?: number;
+  /** Percent in (0, 100] of slow calls over `window` that opens the circuit. Needs `slowCallDurationMs`. */
   slowCallRateThreshold?: number;
+  /**
+   * The window the rates are computed over: the last `size` calls, or the last `sizeMs` in `buckets` time
+   * buckets. Naming it keeps a window even without a rate trip (its rates then show in snapshots).
+   * Default `{ type: 'time', sizeMs: 60000, buckets: 60 }`, kept only with a rate trip.
+   * @example { window: { type: 'count', size: 100 } }
+   */
   window?: WindowOptions;
+  /**
+   * No rate trip before the window holds this many calls (an integer >= 1; at most `window.size` for a
+   * count window). Below it, snapshots report the rates as -1. Default 10.
+   */
   minimumCalls?: number;
+  /**
+   * How long OPEN lasts before one call is let through as a probe (ms). No timer: the first call after it
+   * turns the circuit HALF_OPEN. Default 60000.
+   * @example { halfOpenAfterMs: 10_000 }
+   */
   halfOpenAfterMs?: number;
+  /**
+   * OPEN lasts longer after each failed probe round: `{ multiplier, maxMs, jitter? }`, or a function of
+   * the n-th consecutive opening returning ms. A function that throws or returns no duration falls back to
+   * `halfOpenAfterMs` (with one process warning per breaker name). Default: none.
+   * @example { halfOpenBackoff: { multiplier: 2, maxMs: 300_000, jitter: 0.1 } }
+   */
   halfOpenBackoff?: HalfOpenBackoff;
+  /** Probes admitted at once in HALF_OPEN; the others are rejected at once. Default 1. */
   halfOpenMaxCalls?: number;
+  /** Successful probes that close the circuit (clearing the window and the consecutive count). Default 2. */
   successThreshold?: number;
+  /**
+   * A Promise or Observable call slower than this (ms) fails with `CallTimeoutError` (a recorded failure)
+   * and `breakerSignal()` aborts, so the work can stop. Unset: no timeout.
+   * @example { callTimeoutMs: 3_000 }
+   */
   callTimeoutMs?: number;
+  /**
+   * Which errors count as failures: false lets the error through unrecorded. If it throws, the call is
+   * recorded as a failure and the caller gets a `BreakerCallbackError`. Default: every error.
+   * @example { isFailure: (e) => !(e instanceof NotFoundException) }
+   */
   isFailure?: (error: unknown) => boolean;
+  /**
+   * Error classes (subclasses included) that never count as failures; they win over `recordErrors`.
+   * @example { ignoreErrors: [BadRequestException] }
+   */
   ignoreErrors?: ErrorClass[];
+  /** When set, only these error classes (subclasses included) count as failures. */
   recordErrors?: ErrorClass[];
+  /**
+   * A returned value that counts as a failure (e.g. a 503 response object). The value still reaches the
+   * caller unless a fallback applies. If it throws, the caller gets a `BreakerCallbackError`.
+   * @example { isResultFailure: (res) => (res as Response).status >= 500 }
+   */
   isResultFailure?: (result: unknown) => boolean;
+  /**
+   * What a rejected or failed call returns instead: a function of the call's arguments then the error,
+   * `{ value }`, or `{ lastKnownGood: { ttlMs, maxEntries, key? } }`. (The decorator also takes a method
+   * name.) Never applied to a `BreakerCallbackError`.
+   * @example { fallback: { value: [] } }
+   */
   fallback?: FallbackOption;
+  /**
+   * Retries of Promise and Observable calls, each attempt a separate call of the breaker; an open circuit
+   * is never retried. Synchronous calls get one attempt (they cannot wait; a process warning says so once).
+   * @example { retry: { maxAttempts: 3, backoff: { type: 'exponential', baseMs: 100, maxMs: 2_000 } } }
+   */
   retry?: RetryOptions;
+  /**
+   * At most `maxConcurrent` calls run at once; `maxQueue` more wait (up to `queueTimeoutMs`); the rest are
+   * refused with `BulkheadFullError` (counted as rejected, never as failures).
+   * @example { bulkhead: { maxConcurrent: 10, maxQueue: 50, queueTimeoutMs: 1_000 } }
+   */
   bulkhead?: BulkheadOptions;
-  /** Recent events kept per breaker (ring buffer; successes are not kept). Default 100. */
+  /**
+   * Recent notable events kept per breaker (a ring; successes are not kept), each holding an error
+   * summary, never the error object. 0 keeps none. Default 100.
+   */
   recentEventsSize?: number;
   /**
    * Client-side adaptive throttling: while CLOSED, refuse a call with probability
@@ -120,8 +209,23 @@ export interface BreakerEvent {
   reason?: string;
   /** For a transition into OPEN: ms until a probe is allowed. */
   retryAfterMs?: number;
+  /** The error itself for `events$` subscribers; an `ErrorSummary` in `recentEvents()`. */
   error?: unknown;
   durationMs?: number;
+}
+
+/**
+ * What a retained event (the recent-events ring, the HTTP routes, a shared store) keeps of an error:
+ * never the error object, a response or a body. `events$` subscribers get the error object itself.
+ */
+export interface ErrorSummary {
+  /** The error's name, e.g. `TypeError`, `CallTimeoutError`. */
+  type: string;
+  /** At most 1,000 characters. */
+  message: string;
+  code?: string;
+  /** From `error.status` or `error.response.status`. */
+  status?: number;
 }
 
 export type StoreStatus = 'memory' | 'shared' | 'degraded';

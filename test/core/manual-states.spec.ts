@@ -162,3 +162,74 @@ describe('reset()', () => {
     });
   });
 });
+
+describe('manual states are idempotent', () => {
+  function watched() {
+    const clock = new ManualClock(1_000);
+    const b = createBreaker(
+      'payment',
+      { failureThreshold: 3, window: { type: 'count', size: 10 } },
+      { clock },
+    );
+    const changes: string[] = [];
+    b.stateChanges$.subscribe((e) => changes.push(`${e.from} -> ${e.to}`));
+    return { b, clock, changes };
+  }
+
+  it.each([
+    ['forceOpen', CircuitState.FORCED_OPEN],
+    ['disable', CircuitState.DISABLED],
+    ['metricsOnly', CircuitState.METRICS_ONLY],
+  ] as const)(
+    '%s() in the state it sets changes nothing: no event, lastTransitionAt kept',
+    (method, state) => {
+      const { b, clock, changes } = watched();
+      b[method]();
+      if (state === CircuitState.METRICS_ONLY) failSync(b);
+      const before = b.snapshot();
+      clock.advance(500);
+      b[method]();
+      expect(changes).toEqual([`closed -> ${state}`]);
+      expect(b.snapshot()).toEqual(before);
+      expect(b.snapshot().lastTransitionAt).toBe(1_000);
+    },
+  );
+
+  it('reset() in CLOSED clears the window and the consecutive count without a state_change', () => {
+    const { b, clock, changes } = watched();
+    failSync(b);
+    failSync(b);
+    clock.advance(500);
+    b.reset();
+    expect(changes).toEqual([]);
+    expect(b.snapshot()).toMatchObject({
+      state: CircuitState.CLOSED,
+      consecutiveFailures: 0,
+      bufferedCalls: 0,
+      failedCalls: 2,
+      lastTransitionAt: 1_000,
+    });
+  });
+
+  it('lets a call in flight across reset() in CLOSED record normally, into the fresh window', async () => {
+    const { b } = watched();
+    failSync(b);
+    const pending = deferred<string>();
+    const call = b.executePromise(() => pending.promise);
+    b.reset();
+    pending.reject(new TestError());
+    await expect(call).rejects.toBeInstanceOf(TestError);
+    expect(b.snapshot()).toMatchObject({ consecutiveFailures: 1, bufferedCalls: 1, failedCalls: 2 });
+  });
+
+  it('lets a call in flight across a repeated metricsOnly() record its outcome', async () => {
+    const { b } = watched();
+    b.metricsOnly();
+    const pending = deferred<string>();
+    const call = b.executePromise(() => pending.promise);
+    b.metricsOnly();
+    pending.reject(new TestError());
+    await expect(call).rejects.toBeInstanceOf(TestError);
+    expect(b.snapshot()).toMatchObject({ consecutiveFailures: 1, bufferedCalls: 1 });
+  });
+});

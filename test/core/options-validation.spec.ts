@@ -1,4 +1,10 @@
-import { BreakerConfigError, createBreaker, ManualClock, type BreakerOptions } from '../../lib/core';
+import {
+  BreakerConfigError,
+  BreakerRegistry,
+  createBreaker,
+  ManualClock,
+  type BreakerOptions,
+} from '../../lib/core';
 import { deepFreeze } from './support';
 
 /** Builds a breaker named "payment" from options the type system would refuse. */
@@ -262,5 +268,58 @@ describe('option validation', () => {
     }
     b.reset();
     expect(JSON.stringify(options)).toBe(before);
+  });
+});
+
+describe('the clock is checked at creation', () => {
+  const cases: [string, unknown, string][] = [
+    [
+      'an object without now()',
+      {},
+      'breaker "payment": clock must have a now() method returning epoch ms, got {}',
+    ],
+    [
+      'a clock returning a Date',
+      { now: () => new Date(0) },
+      'breaker "payment": clock.now() must return epoch ms as a finite number, got a Date (use getTime())',
+    ],
+    [
+      'a clock returning NaN',
+      { now: () => NaN },
+      'breaker "payment": clock.now() must return epoch ms as a finite number, got NaN',
+    ],
+    [
+      'a clock returning a string',
+      { now: () => '5' },
+      'breaker "payment": clock.now() must return epoch ms as a finite number, got "5"',
+    ],
+    ['null', null, 'breaker "payment": clock must have a now() method returning epoch ms, got null'],
+  ];
+  it.each(cases)('refuses %s with a BreakerConfigError', (_label, clock, message) => {
+    const create = () => createBreaker('payment', {}, { clock: clock as ManualClock });
+    expect(create).toThrow(BreakerConfigError);
+    expect(create).toThrow(message);
+  });
+
+  it('refuses a clock whose now() throws, naming what it threw', () => {
+    const clock = {
+      now: (): number => {
+        throw new Error('no time');
+      },
+    };
+    expect(() => createBreaker('payment', {}, { clock })).toThrow(
+      'breaker "payment": clock.now() threw Error: no time',
+    );
+  });
+
+  it('refuses the same clocks for a registry', () => {
+    expect(
+      () => new BreakerRegistry({ clock: { now: () => new Date(0) } as unknown as ManualClock }),
+    ).toThrow('registry: clock.now() must return epoch ms as a finite number, got a Date (use getTime())');
+  });
+
+  it('accepts a ManualClock and a plain { now } object', () => {
+    expect(createBreaker('payment', {}, { clock: new ManualClock(5) }).snapshot().lastTransitionAt).toBe(5);
+    expect(createBreaker('payment', {}, { clock: { now: () => 9 } }).snapshot().lastTransitionAt).toBe(9);
   });
 });

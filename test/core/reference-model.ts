@@ -12,8 +12,11 @@ export interface ModelConfig {
   slowCallDurationMs?: number;
   slowCallRateThreshold?: number;
   minimumCalls: number;
-  window: { type: 'count'; size: number } | { type: 'time'; sizeMs: number; buckets: number };
+  /** Unset: the default window, kept only when a rate trip is configured (API.md, "The window"). */
+  window?: { type: 'count'; size: number } | { type: 'time'; sizeMs: number; buckets: number };
 }
+
+const DEFAULT_WINDOW = { type: 'time' as const, sizeMs: 60_000, buckets: 60 };
 
 export interface ModelView {
   state: ModelState;
@@ -28,6 +31,10 @@ export interface ModelView {
   failureRate: number;
   slowCallRate: number;
   retryAfterMs: number;
+  ignoredCalls: number;
+  lastTransitionAt: number;
+  /** state_change events so far (a self-transition would count). */
+  transitions: number;
 }
 
 interface Outcome {
@@ -48,21 +55,30 @@ export class ReferenceModel {
   private consecutive = 0;
   private outcomes: Outcome[] = [];
   private readonly windowed: boolean;
-  private readonly counts = { total: 0, ok: 0, failed: 0, rejected: 0, slow: 0, opened: 0 };
+  private readonly counts = { total: 0, ok: 0, failed: 0, rejected: 0, slow: 0, opened: 0, ignored: 0 };
+  private lastTransitionAt: number;
+  private transitions = 0;
 
   constructor(
     private readonly config: ModelConfig,
     public now: number,
   ) {
-    this.windowed = config.failureRateThreshold !== undefined || config.slowCallRateThreshold !== undefined;
+    this.lastTransitionAt = now;
+    this.windowed =
+      config.window !== undefined ||
+      config.failureRateThreshold !== undefined ||
+      config.slowCallRateThreshold !== undefined;
   }
 
   advance(ms: number): void {
     this.now += ms;
   }
 
-  /** One call lasting `durationMs` that fails or not. Returns whether the function ran. */
-  call(durationMs: number, fails: boolean): 'ran' | 'rejected' {
+  /**
+   * One call lasting `durationMs` that fails or not; `ignored`: it throws an error the breaker ignores
+   * (counted in ignoredCalls only; a probe gives its permit back). Returns whether the function ran.
+   */
+  call(durationMs: number, fails: boolean, ignored = false): 'ran' | 'rejected' {
     const c = this.config;
     if (this.state === 'disabled') {
       this.now += durationMs;
@@ -72,10 +88,14 @@ export class ReferenceModel {
     if (this.state === 'forced_open') return this.reject();
     if (this.state === 'open') {
       if (this.now - this.openedAt < this.openFor) return this.reject();
-      this.state = 'half_open';
+      this.moved('half_open');
       this.probeSuccesses = 0;
     }
     this.now += durationMs;
+    if (ignored) {
+      this.counts.ignored++;
+      return 'ran';
+    }
     const slow = c.slowCallDurationMs !== undefined && durationMs > c.slowCallDurationMs;
     if (slow) this.counts.slow++;
     if (fails) this.counts.failed++;
@@ -96,10 +116,13 @@ export class ReferenceModel {
   }
 
   manual(to: 'closed' | 'forced_open' | 'disabled' | 'metrics_only'): void {
+    // Manual states are idempotent; reset() in CLOSED still empties the window and the consecutive count.
+    const changes = to !== this.state;
+    if (!changes && to !== 'closed') return;
     this.consecutive = 0;
     this.outcomes = [];
     this.round = 0;
-    this.state = to;
+    if (changes) this.moved(to);
   }
 
   view(): ModelView {
@@ -119,7 +142,16 @@ export class ReferenceModel {
       failureRate: rated ? percent(inWindow.filter((o) => o.failed).length, buffered) : -1,
       slowCallRate: rated ? percent(inWindow.filter((o) => o.slow).length, buffered) : -1,
       retryAfterMs: this.state === 'open' ? Math.max(0, this.openedAt + this.openFor - this.now) : 0,
+      ignoredCalls: this.counts.ignored,
+      lastTransitionAt: this.lastTransitionAt,
+      transitions: this.transitions,
     };
+  }
+
+  private moved(to: ModelState): void {
+    this.state = to;
+    this.transitions++;
+    this.lastTransitionAt = this.now;
   }
 
   private reject(): 'rejected' {
@@ -137,11 +169,11 @@ export class ReferenceModel {
       b === undefined
         ? c.halfOpenAfterMs
         : Math.min(b.maxMs, c.halfOpenAfterMs * b.multiplier ** (this.round - 1));
-    this.state = 'open';
+    this.moved('open');
   }
 
   private close(): void {
-    this.state = 'closed';
+    this.moved('closed');
     this.consecutive = 0;
     this.outcomes = [];
     this.round = 0;
@@ -149,7 +181,7 @@ export class ReferenceModel {
 
   /** The outcomes still in the window now (API.md: a time-window outcome leaves once its bucket is `buckets` or more older). */
   private inWindow(): Outcome[] {
-    const w = this.config.window;
+    const w = this.config.window ?? DEFAULT_WINDOW;
     if (w.type === 'count') return this.outcomes.slice(-w.size);
     const bucketMs = w.sizeMs / w.buckets;
     const current = Math.floor(this.now / bucketMs);

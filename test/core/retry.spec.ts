@@ -299,3 +299,43 @@ describe('retry', () => {
     });
   });
 });
+
+describe('retry and synchronous calls', () => {
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  });
+  afterEach(() => warn.mockRestore());
+
+  it('gives a sync call one attempt (it cannot wait) and says so once per breaker name', () => {
+    const retry: RetryOptions = { maxAttempts: 3, backoff: { type: 'constant', baseMs: 100 } };
+    const { b } = setup(retry);
+    let attempts = 0;
+    const failing = () => {
+      attempts++;
+      throw new TestError();
+    };
+    expect(() => b.executeSync(failing)).toThrow(TestError);
+    expect(() => b.execute(failing)).toThrow(TestError);
+    expect(attempts).toBe(2);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]).toEqual([
+      'breaker "inventory": retry (maxAttempts 3) does not apply to synchronous calls, which cannot wait between attempts; each gets one attempt',
+      { code: 'EBREAKERCONFIG' },
+    ]);
+  });
+
+  it('does not warn for Promise calls, which retry', async () => {
+    const b = createBreaker('inventory-async', {
+      retry: { maxAttempts: 2, backoff: { type: 'constant', baseMs: 0 } },
+    });
+    let attempts = 0;
+    await expect(
+      b.executePromise(async () => {
+        if (++attempts < 2) throw new TestError();
+        return 'ok';
+      }),
+    ).resolves.toBe('ok');
+    expect(warn).not.toHaveBeenCalled();
+  });
+});

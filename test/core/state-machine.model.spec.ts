@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { defer, lastValueFrom, of, throwError } from 'rxjs';
 import {
+  BreakerCallbackError,
   CircuitOpenError,
   createBreaker,
   ManualClock,
@@ -9,13 +11,32 @@ import {
 import { ReferenceModel, type ModelConfig, type ModelView } from './reference-model';
 import { TestError } from './support';
 
+/** How a call ends: a value, a recorded error, an ignored error, or an error whose isFailure throws. */
+type Ending = 'ok' | 'error' | 'ignored' | 'callbackThrows';
+type Shape = 'sync' | 'promise' | 'observable';
+type CallOp = { kind: 'call'; durationMs: number; ending: Ending; shape: Shape };
+
 type Op =
-  | { kind: 'call'; durationMs: number; fails: boolean }
+  | CallOp
   | { kind: 'advance'; ms: number }
   | { kind: 'forceOpen' }
   | { kind: 'reset' }
   | { kind: 'disable' }
   | { kind: 'metricsOnly' };
+
+const endingArb: fc.Arbitrary<Ending> = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom<Ending>('ok', 'error') },
+  { weight: 1, arbitrary: fc.constantFrom<Ending>('ignored', 'callbackThrows') },
+);
+const shapeArb: fc.Arbitrary<Shape> = fc.constantFrom<Shape>('sync', 'promise', 'observable');
+
+class IgnoredError extends Error {}
+/** An error whose classification throws: isFailure below is broken for it. */
+class PoisonError extends Error {}
+const isFailure = (error: unknown): boolean => {
+  if (error instanceof PoisonError) throw new Error('isFailure bug');
+  return true;
+};
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -23,7 +44,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('call' as const),
       durationMs: fc.constant(0),
-      fails: fc.boolean(),
+      ending: endingArb,
+      shape: shapeArb,
     }),
   },
   {
@@ -31,7 +53,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('call' as const),
       durationMs: fc.integer({ min: 1, max: 2_000 }),
-      fails: fc.boolean(),
+      ending: endingArb,
+      shape: shapeArb,
     }),
   },
   {
@@ -57,11 +80,14 @@ const configArb: fc.Arbitrary<ModelConfig> = fc
     slowCallDurationMs: fc.option(fc.integer({ min: 1, max: 1_000 }), { nil: undefined }),
     slowCallRateThreshold: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
     minimumCalls: fc.integer({ min: 1, max: 10 }),
-    window: fc.oneof(
-      fc.record({ type: fc.constant('count' as const), size: fc.integer({ min: 1, max: 12 }) }),
-      fc
-        .record({ buckets: fc.integer({ min: 1, max: 6 }), bucketMs: fc.integer({ min: 1, max: 1_500 }) })
-        .map(({ buckets, bucketMs }) => ({ type: 'time' as const, sizeMs: buckets * bucketMs, buckets })),
+    window: fc.option(
+      fc.oneof(
+        fc.record({ type: fc.constant('count' as const), size: fc.integer({ min: 1, max: 12 }) }),
+        fc
+          .record({ buckets: fc.integer({ min: 1, max: 6 }), bucketMs: fc.integer({ min: 1, max: 1_500 }) })
+          .map(({ buckets, bucketMs }) => ({ type: 'time' as const, sizeMs: buckets * bucketMs, buckets })),
+      ),
+      { freq: 4, nil: undefined },
     ),
   })
   .map((c) => ({
@@ -69,16 +95,16 @@ const configArb: fc.Arbitrary<ModelConfig> = fc
     // A slow-call trip needs a duration; a count window caps minimumCalls.
     slowCallDurationMs:
       c.slowCallRateThreshold !== undefined ? (c.slowCallDurationMs ?? 300) : c.slowCallDurationMs,
-    minimumCalls: c.window.type === 'count' ? Math.min(c.minimumCalls, c.window.size) : c.minimumCalls,
+    minimumCalls: c.window?.type === 'count' ? Math.min(c.minimumCalls, c.window.size) : c.minimumCalls,
   }));
 
 function toOptions(c: ModelConfig): BreakerOptions {
-  const o: BreakerOptions = { ...c };
+  const o: BreakerOptions = { ...c, ignoreErrors: [IgnoredError], isFailure };
   for (const key of Object.keys(o) as (keyof BreakerOptions)[]) if (o[key] === undefined) delete o[key];
   return o;
 }
 
-function view(b: Breaker): ModelView {
+function view(b: Breaker, transitions: number): ModelView {
   const s = b.snapshot();
   return {
     state: s.state,
@@ -93,52 +119,95 @@ function view(b: Breaker): ModelView {
     failureRate: s.failureRate,
     slowCallRate: s.slowCallRate,
     retryAfterMs: s.retryAfterMs,
+    ignoredCalls: s.ignoredCalls,
+    lastTransitionAt: s.lastTransitionAt,
+    transitions,
   };
 }
 
-/** Runs one call through the real breaker: the function "takes" durationMs by moving the clock. */
-function callBreaker(
-  b: Breaker,
-  clock: ManualClock,
-  op: { durationMs: number; fails: boolean },
-): 'ran' | 'rejected' {
+/**
+ * Runs one call through the real breaker in the op's shape: the function "takes" durationMs by moving the
+ * clock, then ends as the op says. Checks what the caller gets for each ending.
+ */
+async function callBreaker(b: Breaker, clock: ManualClock, op: CallOp): Promise<'ran' | 'rejected'> {
   let ran = false;
+  const thrown =
+    op.ending === 'error'
+      ? new TestError()
+      : op.ending === 'ignored'
+        ? new IgnoredError()
+        : new PoisonError();
+  const start = () => {
+    ran = true;
+    clock.advance(op.durationMs);
+  };
+  let outcome: { value: unknown } | { error: unknown };
   try {
-    b.executeSync(() => {
-      ran = true;
-      clock.advance(op.durationMs);
-      if (op.fails) throw new TestError();
-      return 'ok';
-    });
-  } catch (error) {
-    if (error instanceof CircuitOpenError) {
-      expect(ran).toBe(false);
-      return 'rejected';
+    let value: unknown;
+    if (op.shape === 'sync') {
+      value = b.executeSync(() => {
+        start();
+        if (op.ending !== 'ok') throw thrown;
+        return 'ok';
+      });
+    } else if (op.shape === 'promise') {
+      value = await b.executePromise(async () => {
+        start();
+        if (op.ending !== 'ok') throw thrown;
+        return 'ok';
+      });
+    } else {
+      value = await lastValueFrom(
+        b.executeObservable(() =>
+          defer(() => {
+            start();
+            return op.ending === 'ok' ? of('ok') : throwError(() => thrown);
+          }),
+        ),
+      );
     }
-    expect(error).toBeInstanceOf(TestError);
+    outcome = { value };
+  } catch (error) {
+    outcome = { error };
+  }
+  if ('error' in outcome && outcome.error instanceof CircuitOpenError) {
+    expect(ran).toBe(false);
+    return 'rejected';
   }
   expect(ran).toBe(true);
+  if (op.ending === 'ok') expect(outcome).toEqual({ value: 'ok' });
+  else if (op.ending === 'callbackThrows') {
+    const error = (outcome as { error: unknown }).error;
+    expect(error).toBeInstanceOf(BreakerCallbackError);
+    expect((error as BreakerCallbackError).original).toBe(thrown);
+  } else expect(outcome).toEqual({ error: thrown });
   return 'ran';
 }
 
 describe('the state machine against a reference model', () => {
-  it('agrees on state and every counter over 1,000 random sequences of calls, time, and manual control', () => {
-    fc.assert(
-      fc.property(
+  it('agrees on state, every counter, lastTransitionAt and each state_change over 500 random sequences of calls (sync, Promise, Observable; failing, ignored, or with a throwing isFailure), time, and manual control', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         configArb,
         fc.integer({ min: 0, max: 2_000_000_000 }),
         fc.array(opArb, { minLength: 1, maxLength: 80 }),
-        (config, start, ops) => {
+        async (config, start, ops) => {
           const clock = new ManualClock(start);
           const b = createBreaker('model', toOptions(config), { clock });
           const model = new ReferenceModel(config, start);
-          ops.forEach((op, step) => {
+          let transitions = 0;
+          const subscription = b.stateChanges$.subscribe(() => transitions++);
+          for (const [step, op] of ops.entries()) {
             let real: string | undefined;
             let expected: string | undefined;
             switch (op.kind) {
               case 'call':
-                real = callBreaker(b, clock, op);
-                expected = model.call(op.durationMs, op.fails);
+                real = await callBreaker(b, clock, op);
+                expected = model.call(
+                  op.durationMs,
+                  op.ending === 'error' || op.ending === 'callbackThrows',
+                  op.ending === 'ignored',
+                );
                 break;
               case 'advance':
                 clock.advance(op.ms);
@@ -161,17 +230,18 @@ describe('the state machine against a reference model', () => {
                 model.manual('metrics_only');
                 break;
             }
-            expect({ step, op, outcome: real, ...view(b) }).toEqual({
+            expect({ step, op, outcome: real, ...view(b, transitions) }).toEqual({
               step,
               op,
               outcome: expected,
               ...model.view(),
             });
             expect(clock.now()).toBe(model.now);
-          });
+          }
+          subscription.unsubscribe();
         },
       ),
-      { numRuns: 1_000 },
+      { numRuns: 500 },
     );
   });
 });

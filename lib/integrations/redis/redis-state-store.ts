@@ -114,7 +114,7 @@ export class RedisStateStore implements CircuitStateStore, LinkHost {
     return this.healthy && !this.closed;
   }
 
-  /** @internal Connects a breaker (the registry calls this). Connections open on the first one. */
+  /** Connects a breaker (the registry calls this). Connections open on the first one. */
   attach(participant: StoreParticipant): StoreLink {
     const keys = breakerKeys(this.prefix, participant.name, participant.key);
     const link = new RedisBreakerLink(this, participant, keys, `${this.instanceId}.${++this.linkSeq}`);

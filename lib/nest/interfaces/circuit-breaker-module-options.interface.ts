@@ -55,23 +55,38 @@ export interface CircuitBreakerHttpOptions {
  * })
  */
 export interface CircuitBreakerModuleOptions {
-  /** Registers the module globally (its registry injectable everywhere). Default false. */
+  /**
+   * Registers the module globally (its registry injectable everywhere). Default false.
+   * @example { isGlobal: true }
+   */
   isGlobal?: boolean;
-  /** Merged under every breaker's own options. */
+  /**
+   * Merged under every breaker's own options (a `window` named here keeps a window in every breaker).
+   * @example { defaults: { halfOpenAfterMs: 30_000, callTimeoutMs: 5_000 } }
+   */
   defaults?: BreakerOptions;
-  /** Per-breaker configuration; these breakers exist from bootstrap. */
+  /**
+   * Per-breaker configuration, merged over `defaults`; these breakers exist from bootstrap.
+   * @example { breakers: { payment: { failureThreshold: 3 }, search: { failureRateThreshold: 50 } } }
+   */
   breakers?: Record<string, BreakerOptions>;
-  /** True: a `@CircuitBreaker` naming a breaker missing from `breakers` fails bootstrap. Default false. */
+  /**
+   * True: a `@CircuitBreaker` naming a breaker missing from `breakers` fails bootstrap (catches typos).
+   * Default false.
+   * @example { strict: true, breakers: { payment: {} } }
+   */
   strict?: boolean;
   /**
    * The metrics controller: `false` mounts nothing. With `forRootAsync`, pass it next to `useFactory`
    * (routes are mounted before the factory runs).
+   * @example { http: { path: 'ops/breakers', guards: [AdminGuard], control: true } }
    */
   http?: false | CircuitBreakerHttpOptions;
   /**
    * Alias of `mapOpenErrors.http`: a `CircuitOpenError` reaching the HTTP layer answers 503 with
    * `Retry-After` (a `CallTimeoutError` 504, a `BulkheadFullError` 503). Default true. Giving both it and
    * `mapOpenErrors` is fine only when they agree on HTTP.
+   * @example { mapOpenToHttp: false } // map it yourself in an exception filter
    */
   mapOpenToHttp?: boolean;
   /**
@@ -87,9 +102,14 @@ export interface CircuitBreakerModuleOptions {
    * Where breaker state lives: in memory (the default), or shared by every instance of the app with
    * `new RedisStateStore({ connection })` from `nestjs-breaker/redis`. Closed on `app.close()` (a store
    * closes only the connections it created).
+   * @example { store: new RedisStateStore({ connection: 'redis://127.0.0.1:6379' }) }
    */
   store?: CircuitStateStore;
-  /** Time source of every breaker (tests pass a `ManualClock`). Default real time. */
+  /**
+   * Time source of every breaker (tests pass a `ManualClock`); its `now()` must return epoch ms as a
+   * finite number, checked at bootstrap. Default real time.
+   * @example { clock: new ManualClock() }
+   */
   clock?: Clock;
   /** Randomness for jitter and the adaptive throttle (tests pass a seeded one). Default `Math.random`. */
   random?: () => number;
