@@ -7,7 +7,7 @@ import { createCallPolicy } from './call-policy';
 import { discoverShape } from './call-shape';
 import { callerSignal, linkSignals, type LinkedSignal } from './call-signal';
 import { checkedClock, systemClock, type Clock } from './clock';
-import { BreakerConfigError, type CallTimeoutError, type CircuitOpenError } from './errors';
+import { BreakerConfigError } from './errors';
 import type { LastKnownGood } from './last-known-good';
 import { observableWithPolicy } from './observable-pipeline';
 import { describeValue, resolveOptions, type ResolvedOptions } from './options';

@@ -8,6 +8,15 @@ const MAX_MESSAGE = 1000;
  * message, code and HTTP status, never the object itself, which may hold a whole response.
  */
 export function summarizeError(error: unknown): ErrorSummary {
+  try {
+    return summarize(error);
+  } catch {
+    // A getter that throws (name, message, code...) must not turn recording an outcome into a crash.
+    return { type: 'unknown', message: 'an error whose properties could not be read' };
+  }
+}
+
+function summarize(error: unknown): ErrorSummary {
   if (error === null || typeof error !== 'object') {
     return { type: typeof error, message: cut(String(error)) };
   }

@@ -57,6 +57,7 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
       if (to === CLOSED) {
         this.consecutive = 0;
         this.window?.clear();
+        this.throttle?.clear();
       }
       return;
     }

@@ -13,6 +13,22 @@ import { failSync, TestError } from './support';
 // { type, message (<= 1,000 chars), code?, status? } and never the error, a response or a body.
 
 describe('what events retain', () => {
+  it('keeps a placeholder summary when reading the error throws (a hostile getter), and the call still fails normally', () => {
+    const b = createBreaker('payment', { failureThreshold: 100 }, { clock: new ManualClock(7) });
+    const hostile = new TestError('hostile');
+    Object.defineProperty(hostile, 'name', {
+      get() {
+        throw new Error('boom');
+      },
+    });
+    expect(() => failSync(b, hostile)).not.toThrow();
+    expect(b.snapshot().failedCalls).toBe(1);
+    expect(b.recentEvents()[0].error).toEqual({
+      type: 'unknown',
+      message: 'an error whose properties could not be read',
+    });
+  });
+
   it('keeps a summary of the error in the recent-events ring, the object itself for subscribers', () => {
     const b = createBreaker('payment', { failureThreshold: 100 }, { clock: new ManualClock(7) });
     const seen: BreakerEvent[] = [];

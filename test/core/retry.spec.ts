@@ -308,8 +308,11 @@ describe('retry and synchronous calls', () => {
   afterEach(() => warn.mockRestore());
 
   it('gives a sync call one attempt (it cannot wait) and says so once per breaker name', () => {
-    const retry: RetryOptions = { maxAttempts: 3, backoff: { type: 'constant', baseMs: 100 } };
-    const { b } = setup(retry);
+    // A name of its own: the warning is once per name for the whole process.
+    const b = createBreaker('inventory-sync', {
+      failureThreshold: 100,
+      retry: { maxAttempts: 3, backoff: { type: 'constant', baseMs: 100 } },
+    });
     let attempts = 0;
     const failing = () => {
       attempts++;
@@ -320,7 +323,7 @@ describe('retry and synchronous calls', () => {
     expect(attempts).toBe(2);
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0]).toEqual([
-      'breaker "inventory": retry (maxAttempts 3) does not apply to synchronous calls, which cannot wait between attempts; each gets one attempt',
+      'breaker "inventory-sync": retry (maxAttempts 3) does not apply to synchronous calls, which cannot wait between attempts; each gets one attempt',
       { code: 'EBREAKERCONFIG' },
     ]);
   });

@@ -208,7 +208,7 @@ describe('a hostile key function', () => {
     expect(error).toBeInstanceOf(BreakerCallbackError);
     expect(error).toMatchObject({ code: 'EBREAKERCALLBACK', breakerName: 'tenant', callback: 'key' });
     expect(error.cause).toBeInstanceOf(KeyBroke);
-    expect(error.message).toBe('circuit breaker "tenant": the key callback failed: KeyBroke: no tenant');
+    expect(error.message).toBe('circuit breaker "tenant": key threw: no tenant');
     expect(service.runs).toBe(0);
     expect(registry.metrics().tenant.totalCalls).toBe(0);
     expect(registry.keys('tenant')).toEqual([]);
