@@ -150,6 +150,28 @@ describe('the built package', () => {
     expect(esm).toEqual({ state: 'open', open: true, rxMissing: expect.stringMatching(/rxjs is needed/) });
   });
 
+  it("loads 'nestjs-breaker/testing' from ESM and CommonJS with no test runner and no peer installed", () => {
+    const script = `
+      const names = [];
+      // A runner of our own: the suite only registers tests through what it is given.
+      runStateStoreContract({ describe: (name, body) => body(), it: (name) => names.push(name) }, () => {
+        throw new Error('makeStore is called only when a test runs');
+      });
+      console.log(JSON.stringify({ tests: names.length, now: new ManualClock().now() }));`;
+    const esm = runNode(
+      coreOnly,
+      'testing.mjs',
+      `import { runStateStoreContract, ManualClock } from 'nestjs-breaker/testing';${script}`,
+    );
+    const cjs = runNode(
+      coreOnly,
+      'testing.cjs',
+      `const { runStateStoreContract, ManualClock } = require('nestjs-breaker/testing');${script}`,
+    );
+    expect(esm).toEqual({ tests: 8, now: 0 });
+    expect(cjs).toEqual(esm);
+  });
+
   it('ships .d.ts types (and the ESM and CommonJS files) for every entry point it builds', () => {
     const pkgDir = path.join(withPeers, 'node_modules', 'nestjs-breaker');
     const pkg = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as {

@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { BreakerRegistry, CircuitState } from '../../lib/core';
 import { encodeBreakerName, RedisStateStore } from '../../lib/integrations/redis';
 import { breakerKeys } from '../../lib/integrations/redis/breaker-keys';
+import { keySlot } from '../../lib/integrations/redis/key-slot';
 import { RedisServer, waitFor } from './support/redis-server';
 
 const HOSTILE = [
@@ -106,6 +107,20 @@ describe('key TTLs on a real redis-server', () => {
     } finally {
       registry.dispose();
       await store.close();
+    }
+  });
+});
+
+describe('cluster slots of breaker keys', () => {
+  it('computes the slot Redis Cluster gives a key (CRC16 of the hash tag, mod 16384)', () => {
+    // CRC16/XMODEM('123456789') = 0x31C3 (the Redis Cluster spec's check value).
+    expect(keySlot('123456789')).toBe(0x31c3 % 16384);
+    expect(keySlot('{123456789}.anything')).toBe(keySlot('123456789'));
+    // An empty tag does not count: the whole key is hashed.
+    expect(keySlot('a{}b')).not.toBe(keySlot(''));
+    for (const name of HOSTILE) {
+      const keys = breakerKeys('cb:', name);
+      expect(new Set([keys.state, keys.window, keys.probes].map(keySlot)).size).toBe(1);
     }
   });
 });

@@ -130,7 +130,13 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
 
   it('admits at most halfOpenMaxCalls probes across the fleet and closes on fleet-wide successes', async () => {
     const options = { failureThreshold: 1, halfOpenAfterMs: 300, halfOpenMaxCalls: 2, successThreshold: 2 };
-    const fleet = [instance({ inv: options }), instance({ inv: options }), instance({ inv: options })];
+    // Fleet permits, not CPU: a permit answer later than timeoutMs is decided locally by design.
+    const roomy = { timeoutMs: 1_000 };
+    const fleet = [
+      instance({ inv: options }, roomy),
+      instance({ inv: options }, roomy),
+      instance({ inv: options }, roomy),
+    ];
     await shared(...fleet);
     await expect(fleet[0].registry.get('inv').executePromise(fail)).rejects.toThrow();
     await waitFor(
@@ -154,7 +160,7 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
       Array.from({ length: 10 }, () => i.registry.get('inv').executePromise(probe)),
     );
     const settled = Promise.allSettled(calls);
-    await waitFor('the probes to start', () => running === 2, 1_000);
+    await waitFor('the probes to start', () => running === 2, 5_000);
     release();
     const results = await settled;
     expect(running).toBe(2);
@@ -163,7 +169,7 @@ describe('RedisStateStore (instances sharing one redis-server)', () => {
     await waitFor(
       'every instance closed',
       () => fleet.every((i) => i.registry.get('inv').state === CircuitState.CLOSED),
-      1_000,
+      5_000,
     );
   });
 
