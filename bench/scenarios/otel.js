@@ -168,9 +168,7 @@ module.exports = {
       { slowCallDurationMs: 1_000 },
     ),
   ],
-  targets: [
-    { label: 'OpenTelemetry on (defaults) ≤ 1.15× off', of: 'on', vs: 'off', max: 1.15 },
-  ],
+  targets: [{ label: 'OpenTelemetry on (defaults) ≤ 1.15× off', of: 'on', vs: 'off', max: 1.15 }],
   checks: collectCheck,
   notes: [
     'Each call is `await breaker.executePromise(fn)` on a registry breaker; the SDK is @opentelemetry/sdk-metrics with a reader that collects on demand.',
