@@ -114,7 +114,7 @@ describe.each(Object.keys(clients))('%s: user callbacks that throw', (integratio
 
     it('that returns undefined: the request goes through the default breaker of its origin', async () => {
       const { registry, client } = setup({
-        name: (url) => (url.pathname === '/named' ? 'named' : (undefined as unknown as string)),
+        name: (url) => (url.pathname === '/named' ? 'named' : undefined),
       });
       await client.get(`${api.origin}/named`);
       await client.get(`${api.origin}/x`);

@@ -15,7 +15,7 @@ export interface HttpBreakerRuleOptions<R extends unknown[] = []> {
    * family `family`. If it throws or returns anything else, the request is not sent and rejects with
    * `BreakerCallbackError` (callback `name`).
    */
-  name?: (url: URL, ...request: R) => string;
+  name?: (url: URL, ...request: R) => string | undefined;
   /**
    * The family whose keys the per-origin breakers are (default `'fetch'` for `breakerFetch`, `'axios'`
    * for axios): configured by `breakers[family]`, bounded by its `keys` options; `breakers[origin]`, when
