@@ -225,7 +225,7 @@ export class Breaker extends BreakerStateMachine {
    * are called with `this` bound to the caller's `thisArg`.
    */
   callPolicy(fallback: FallbackOption | undefined): CallPolicy {
-    return createCallPolicy(this.options, this.clock, fallback);
+    return createCallPolicy(this.name, this.options, this.clock, fallback);
   }
 
   // ---------------------------------------------------------------- entries for the decorator and the pipelines

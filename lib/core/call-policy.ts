@@ -8,6 +8,7 @@ import type { Call, CallEngine, CallPolicy } from './call-engine';
 
 /** A policy with `fallback` (validated) in place of the breaker's own; undefined keeps the breaker's. */
 export function createCallPolicy(
+  breakerName: string,
   options: ResolvedOptions,
   clock: Clock,
   fallback: FallbackOption | undefined,
@@ -18,7 +19,7 @@ export function createCallPolicy(
     fallback: chosen,
     lastKnownGood:
       chosen !== undefined && typeof chosen === 'object' && 'lastKnownGood' in chosen
-        ? new LastKnownGood(chosen.lastKnownGood, clock)
+        ? new LastKnownGood(chosen.lastKnownGood, clock, breakerName)
         : undefined,
   };
 }

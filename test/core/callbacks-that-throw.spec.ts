@@ -1,6 +1,7 @@
 import { lastValueFrom, of, throwError } from 'rxjs';
 import {
   BreakerCallbackError,
+  CircuitOpenError,
   CircuitState,
   createBreaker,
   ManualClock,
@@ -174,6 +175,129 @@ describe('halfOpenBackoff that throws', () => {
       'breaker "backoff-throws": halfOpenBackoff(1) threw Error: predicate bug; using halfOpenAfterMs (5000)',
       { code: 'EBREAKERCALLBACK' },
     ]);
+  });
+});
+
+describe('lastKnownGood.key that throws', () => {
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+  });
+  afterEach(() => warn.mockRestore());
+
+  /** A breaker whose last-known-good cache cannot key any call; each test uses its own name. */
+  function unkeyable(name: string) {
+    return createBreaker(
+      name,
+      {
+        failureThreshold: 100,
+        fallback: {
+          lastKnownGood: {
+            ttlMs: 60_000,
+            maxEntries: 10,
+            key: () => {
+              throw broken;
+            },
+          },
+        },
+      },
+      { clock: new ManualClock() },
+    );
+  }
+
+  const warning = (name: string) => [
+    `breaker "${name}": fallback.lastKnownGood.key threw Error: predicate bug; the call runs uncached`,
+    { code: 'EBREAKERCALLBACK' },
+  ];
+
+  it('Promise: the call runs and returns its value; nothing is cached, so a failure reaches the caller', async () => {
+    const b = unkeyable('lkg-key-promise');
+    const fn = jest.fn(async (id: string) => `item ${id}`);
+    await expect(b.executePromise(fn, 'a')).resolves.toBe('item a');
+    await expect(b.executePromise(fn, 'a')).resolves.toBe('item a');
+    expect(fn).toHaveBeenCalledTimes(2);
+    const down = new TestError('down');
+    await expect(b.executePromise(async (_id: string) => Promise.reject(down), 'a')).rejects.toBe(down);
+    expect(b.snapshot()).toMatchObject({ successfulCalls: 2, failedCalls: 1, fallbacks: 0 });
+    expect(warn.mock.calls).toEqual([warning('lkg-key-promise')]);
+  });
+
+  it('Observable: the same', async () => {
+    const b = unkeyable('lkg-key-observable');
+    await expect(lastValueFrom(b.executeObservable((id: string) => of(`item ${id}`), 'a'))).resolves.toBe(
+      'item a',
+    );
+    const down = new TestError('down');
+    await expect(
+      lastValueFrom(b.executeObservable((_id: string) => throwError(() => down), 'a')),
+    ).rejects.toBe(down);
+    expect(b.snapshot()).toMatchObject({ successfulCalls: 1, failedCalls: 1, fallbacks: 0 });
+    expect(warn.mock.calls).toEqual([warning('lkg-key-observable')]);
+  });
+
+  it('sync: the same', () => {
+    const b = unkeyable('lkg-key-sync');
+    expect(b.executeSync((id: string) => `item ${id}`, 'a')).toBe('item a');
+    const down = new TestError('down');
+    const failing = (_id: string): string => {
+      throw down;
+    };
+    expect(() => b.executeSync(failing, 'a')).toThrow(down);
+    expect(b.snapshot()).toMatchObject({ successfulCalls: 1, failedCalls: 1, fallbacks: 0 });
+    expect(warn.mock.calls).toEqual([warning('lkg-key-sync')]);
+  });
+
+  it('an open circuit still rejects with CircuitOpenError (nothing to serve), and the function does not run', async () => {
+    const b = unkeyable('lkg-key-open');
+    await b.executePromise(async () => 'ok');
+    b.forceOpen();
+    const fn = jest.fn(async () => 'never');
+    await expect(b.executePromise(fn)).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(fn).not.toHaveBeenCalled();
+  });
+
+  it('warns once per breaker name, never per call: many calls and a second breaker of the same name add none', async () => {
+    const b = unkeyable('lkg-key-once');
+    for (let i = 0; i < 50; i++) await b.executePromise(async () => i);
+    for (let i = 0; i < 50; i++) failSync(b);
+    const sibling = unkeyable('lkg-key-once'); // e.g. another key of a family
+    sibling.executeSync(() => 'x');
+    expect(warn.mock.calls).toEqual([warning('lkg-key-once')]);
+    unkeyable('lkg-key-other').executeSync(() => 'y');
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(warn.mock.calls[1]).toEqual(warning('lkg-key-other'));
+  });
+
+  it('a key that works keeps caching: only a throwing key bypasses the cache', () => {
+    let throwFor = '';
+    const b = createBreaker(
+      'lkg-key-sometimes',
+      {
+        failureThreshold: 100,
+        fallback: {
+          lastKnownGood: {
+            ttlMs: 60_000,
+            maxEntries: 10,
+            key: (id: string) => {
+              if (id === throwFor) throw broken;
+              return id;
+            },
+          },
+        },
+      },
+      { clock: new ManualClock() },
+    );
+    b.executeSync((id: string) => `item ${id}`, 'a');
+    b.executeSync((id: string) => `item ${id}`, 'b');
+    throwFor = 'b';
+    const down = new TestError('down');
+    const failing = (_id: string): string => {
+      throw down;
+    };
+    expect(b.executeSync(failing, 'a')).toBe('item a');
+    expect(() => b.executeSync(failing, 'b')).toThrow(down);
+    expect(b.snapshot()).toMatchObject({ failedCalls: 2, fallbacks: 1 });
+    expect(warn.mock.calls).toEqual([warning('lkg-key-sometimes')]);
   });
 });
 

@@ -118,7 +118,7 @@ describe('lastKnownGood fallback', () => {
 describe('LastKnownGood (the bounded cache itself)', () => {
   it('never holds more than maxEntries, whatever the number of distinct keys', () => {
     const clock = new ManualClock();
-    const cache = new LastKnownGood({ ttlMs: 1_000, maxEntries: 10 }, clock);
+    const cache = new LastKnownGood({ ttlMs: 1_000, maxEntries: 10 }, clock, 'cache');
     for (let i = 0; i < 100_000; i++) cache.store([i], i);
     expect(cache.size).toBe(10);
     expect(cache.lookup([99_999])).toEqual({ found: true, value: 99_999 });
@@ -127,7 +127,7 @@ describe('LastKnownGood (the bounded cache itself)', () => {
 
   it('drops an entry that is ttlMs old when it is looked up', () => {
     const clock = new ManualClock();
-    const cache = new LastKnownGood({ ttlMs: 1_000, maxEntries: 10 }, clock);
+    const cache = new LastKnownGood({ ttlMs: 1_000, maxEntries: 10 }, clock, 'cache');
     cache.store(['a'], 'A');
     clock.advance(1_000);
     expect(cache.lookup(['a'])).toEqual({ found: false });

@@ -6,6 +6,8 @@ export type ModelState = 'closed' | 'open' | 'half_open' | 'forced_open' | 'disa
 export interface ModelConfig {
   failureThreshold: number;
   successThreshold: number;
+  /** Probes admitted concurrently in HALF_OPEN (unset: 1). */
+  halfOpenMaxCalls?: number;
   halfOpenAfterMs: number;
   halfOpenBackoff?: { multiplier: number; maxMs: number };
   failureRateThreshold?: number;
@@ -43,6 +45,14 @@ interface Outcome {
   slow: boolean;
 }
 
+/** A call admitted by `start()`, waiting for its outcome: the state generation that admitted it. */
+export interface Ticket {
+  generation: number;
+  startedAt: number;
+  /** Admitted while DISABLED: such a call records nothing, whenever it ends. */
+  disabled: boolean;
+}
+
 const percent = (part: number, whole: number) => Math.round((part / whole) * 100 * 100) / 100;
 
 export class ReferenceModel {
@@ -52,6 +62,9 @@ export class ReferenceModel {
   /** The n-th consecutive opening; back to 0 when the breaker closes. */
   private round = 0;
   private probeSuccesses = 0;
+  private probesInFlight = 0;
+  /** Bumped by every transition: an outcome of an older generation moves the cumulative counters only. */
+  private generation = 1;
   private consecutive = 0;
   private outcomes: Outcome[] = [];
   private readonly windowed: boolean;
@@ -79,40 +92,69 @@ export class ReferenceModel {
    * (counted in ignoredCalls only; a probe gives its permit back). Returns whether the function ran.
    */
   call(durationMs: number, fails: boolean, ignored = false): 'ran' | 'rejected' {
-    const c = this.config;
-    if (this.state === 'disabled') {
-      this.now += durationMs;
-      return 'ran';
-    }
+    const ticket = this.start();
+    if (ticket === 'rejected') return ticket;
+    this.now += durationMs;
+    this.settle(ticket, fails, ignored);
+    return 'ran';
+  }
+
+  /**
+   * A call that starts now and ends later (`settle`): its ticket, or 'rejected'. In HALF_OPEN at most
+   * `halfOpenMaxCalls` probes are in flight; the others are rejected at once.
+   */
+  start(): Ticket | 'rejected' {
+    const ticket = (disabled: boolean): Ticket => ({
+      generation: this.generation,
+      startedAt: this.now,
+      disabled,
+    });
+    if (this.state === 'disabled') return ticket(true);
     this.counts.total++;
     if (this.state === 'forced_open') return this.reject();
     if (this.state === 'open') {
       if (this.now - this.openedAt < this.openFor) return this.reject();
       this.moved('half_open');
-      this.probeSuccesses = 0;
     }
-    this.now += durationMs;
+    if (this.state === 'half_open') {
+      if (this.probesInFlight >= (this.config.halfOpenMaxCalls ?? 1)) return this.reject();
+      this.probesInFlight++;
+    }
+    return ticket(false);
+  }
+
+  /**
+   * The outcome of a started call, now. One admitted by an earlier state (the circuit moved on while it
+   * ran) counts in the cumulative counters only: never in the window, the consecutive count or the probes.
+   */
+  settle(ticket: Ticket, fails: boolean, ignored = false): void {
+    const c = this.config;
+    if (ticket.disabled) return;
+    const current = ticket.generation === this.generation;
     if (ignored) {
       this.counts.ignored++;
-      return 'ran';
+      if (current && this.state === 'half_open') this.probesInFlight--;
+      return;
     }
+    const durationMs = this.now - ticket.startedAt;
     const slow = c.slowCallDurationMs !== undefined && durationMs > c.slowCallDurationMs;
     if (slow) this.counts.slow++;
     if (fails) this.counts.failed++;
     else this.counts.ok++;
+    if (!current) return;
 
     if (this.state === 'half_open') {
+      this.probesInFlight--;
       if (fails || (slow && c.slowCallRateThreshold !== undefined)) this.open();
       else if (++this.probeSuccesses >= c.successThreshold) this.close();
-      return 'ran';
+      return;
     }
     // closed or metrics_only: the window and the consecutive count record the call.
     this.consecutive = fails ? this.consecutive + 1 : 0;
     if (this.windowed) this.outcomes.push({ at: this.now, failed: fails, slow });
-    if (this.state !== 'closed') return 'ran';
+    if (this.state !== 'closed') return;
     if (fails && this.consecutive >= c.failureThreshold) this.open();
     else if (this.windowed && this.rateTripped()) this.open();
-    return 'ran';
   }
 
   manual(to: 'closed' | 'forced_open' | 'disabled' | 'metrics_only'): void {
@@ -150,6 +192,9 @@ export class ReferenceModel {
 
   private moved(to: ModelState): void {
     this.state = to;
+    this.generation++;
+    this.probesInFlight = 0;
+    this.probeSuccesses = 0;
     this.transitions++;
     this.lastTransitionAt = this.now;
   }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { defer, lastValueFrom, of, throwError } from 'rxjs';
+import { defer, lastValueFrom, of, Subject, throwError } from 'rxjs';
 import {
   BreakerCallbackError,
   CircuitOpenError,
@@ -8,8 +8,8 @@ import {
   type Breaker,
   type BreakerOptions,
 } from '../../lib/core';
-import { ReferenceModel, type ModelConfig, type ModelView } from './reference-model';
-import { TestError } from './support';
+import { ReferenceModel, type ModelConfig, type ModelView, type Ticket } from './reference-model';
+import { deferred, TestError, type Deferred } from './support';
 
 /** How a call ends: a value, a recorded error, an ignored error, or an error whose isFailure throws. */
 type Ending = 'ok' | 'error' | 'ignored' | 'callbackThrows';
@@ -243,5 +243,245 @@ describe('the state machine against a reference model', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+// ---------------------------------------------------------------- calls in flight, outcomes in any order
+
+/** Starts a call that stays in flight; `settle` ends the `pick`-th one still in flight (modulo their number). */
+type ConcurrentOp =
+  | Exclude<Op, CallOp>
+  | CallOp
+  | { kind: 'start'; shape: 'promise' | 'observable'; count: number }
+  | { kind: 'settle'; pick: number; ending: Ending };
+
+const concurrentOpArb: fc.Arbitrary<ConcurrentOp> = fc.oneof(
+  // No disable() here: a call admitted while DISABLED that ends after the state changed is counted in
+  // successfulCalls/failedCalls (not in totalCalls), against API.md's "records nothing" (reported, not fixed
+  // here). The sequential model above covers DISABLED.
+  { weight: 14, arbitrary: opArb.filter((op) => op.kind !== 'disable') },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant('start' as const),
+      shape: fc.constantFrom<'promise' | 'observable'>('promise', 'observable'),
+      count: fc.integer({ min: 1, max: 5 }),
+    }),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({ kind: fc.constant('settle' as const), pick: fc.nat(), ending: endingArb }),
+  },
+);
+
+// Circuits that open easily and soon allow probes, so that most sequences reach HALF_OPEN with calls to start.
+const concurrentConfigArb: fc.Arbitrary<ModelConfig> = fc
+  .tuple(
+    configArb,
+    fc.integer({ min: 1, max: 4 }),
+    fc.integer({ min: 1, max: 3 }),
+    fc.integer({ min: 0, max: 2_000 }),
+  )
+  .map(([c, halfOpenMaxCalls, failureThreshold, halfOpenAfterMs]) => ({
+    ...c,
+    halfOpenMaxCalls,
+    failureThreshold,
+    halfOpenAfterMs,
+  }));
+
+/** A call of the real breaker that is still running, with the model's ticket for it. */
+interface InFlight {
+  ticket: Ticket;
+  /** Ends the call's function as `ending` says, then waits until the caller has its outcome. */
+  settle(ending: Ending): Promise<void>;
+}
+
+function thrownFor(ending: Ending): Error {
+  return ending === 'error' ? new TestError() : ending === 'ignored' ? new IgnoredError() : new PoisonError();
+}
+
+/** What the caller must get for a call whose function ended as `ending`. */
+function expectOutcome(
+  outcome: { value: unknown } | { error: unknown },
+  ending: Ending,
+  thrown: Error,
+): void {
+  if (ending === 'ok') expect(outcome).toEqual({ value: 'ok' });
+  else if (ending === 'callbackThrows') {
+    const error = (outcome as { error: unknown }).error;
+    expect(error).toBeInstanceOf(BreakerCallbackError);
+    expect((error as BreakerCallbackError).original).toBe(thrown);
+  } else expect(outcome).toEqual({ error: thrown });
+}
+
+/** Starts a call on the real breaker that runs until settled; 'rejected' when it was refused (and did not run). */
+async function startCall(
+  b: Breaker,
+  shape: 'promise' | 'observable',
+): Promise<Omit<InFlight, 'ticket'> | 'rejected'> {
+  let ran = false;
+  if (shape === 'promise') {
+    let d: Deferred<string> | undefined;
+    let call: Promise<unknown>;
+    try {
+      call = b.executePromise(() => {
+        ran = true;
+        d = deferred<string>();
+        return d.promise;
+      });
+    } catch (error) {
+      call = Promise.reject(error);
+    }
+    const caller = call.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    if (!ran) {
+      expect((await caller) as { error: unknown }).toEqual({ error: expect.any(CircuitOpenError) });
+      return 'rejected';
+    }
+    return {
+      async settle(ending) {
+        const thrown = thrownFor(ending);
+        if (ending === 'ok') d?.resolve('ok');
+        else d?.reject(thrown);
+        expectOutcome(await caller, ending, thrown);
+      },
+    };
+  }
+  const source = new Subject<string>();
+  let outcome: { value: unknown } | { error: unknown } | undefined;
+  b.executeObservable(() => {
+    ran = true;
+    return source;
+  }).subscribe({
+    next: (value) => (outcome = { value }),
+    error: (error: unknown) => (outcome = { error }),
+  });
+  if (!ran) {
+    expect(outcome).toEqual({ error: expect.any(CircuitOpenError) });
+    return 'rejected';
+  }
+  return {
+    async settle(ending) {
+      const thrown = thrownFor(ending);
+      if (ending === 'ok') {
+        source.next('ok');
+        source.complete();
+      } else source.error(thrown);
+      expectOutcome(outcome as { value: unknown } | { error: unknown }, ending, thrown);
+      await Promise.resolve();
+    },
+  };
+}
+
+describe('the state machine against a reference model, with calls in flight', () => {
+  it('agrees over 200 random sequences where several calls (half-open probes up to halfOpenMaxCalls among them) are in flight and end in random order, across transitions', async () => {
+    let maxProbesInFlight = 0;
+    let runsWithConcurrentProbes = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        concurrentConfigArb,
+        fc.integer({ min: 0, max: 2_000_000_000 }),
+        fc.array(concurrentOpArb, { minLength: 10, maxLength: 80, size: 'max' }),
+        async (config, start, ops) => {
+          const clock = new ManualClock(start);
+          const b = createBreaker('model', toOptions(config), { clock });
+          const model = new ReferenceModel(config, start);
+          let transitions = 0;
+          const subscription = b.stateChanges$.subscribe(() => transitions++);
+          const inFlight: InFlight[] = [];
+          let probesInThisRun = 0;
+          const check = (step: number, op: unknown, real?: string, expected?: string) => {
+            expect({ step, op, outcome: real, ...view(b, transitions) }).toEqual({
+              step,
+              op,
+              outcome: expected,
+              ...model.view(),
+            });
+            expect(clock.now()).toBe(model.now);
+            const probes = b.snapshot().halfOpenInFlight;
+            expect(probes).toBeLessThanOrEqual(config.halfOpenMaxCalls ?? 1);
+            maxProbesInFlight = Math.max(maxProbesInFlight, probes);
+            probesInThisRun = Math.max(probesInThisRun, probes);
+          };
+          for (const [step, op] of ops.entries()) {
+            let real: string | undefined;
+            let expected: string | undefined;
+            switch (op.kind) {
+              case 'start': {
+                // `count` calls start back to back: in HALF_OPEN, a burst of would-be probes.
+                const outcomes: { real: string; expected: string }[] = [];
+                for (let i = 0; i < op.count; i++) {
+                  const started = await startCall(b, op.shape);
+                  const ticket = model.start();
+                  outcomes.push({
+                    real: started === 'rejected' ? started : 'ran',
+                    expected: ticket === 'rejected' ? ticket : 'ran',
+                  });
+                  if (started !== 'rejected' && ticket !== 'rejected') inFlight.push({ ...started, ticket });
+                }
+                real = outcomes.map((o) => o.real).join(',');
+                expected = outcomes.map((o) => o.expected).join(',');
+                break;
+              }
+              case 'settle': {
+                if (inFlight.length === 0) break;
+                const [call] = inFlight.splice(op.pick % inFlight.length, 1);
+                await call.settle(op.ending);
+                model.settle(
+                  call.ticket,
+                  op.ending === 'error' || op.ending === 'callbackThrows',
+                  op.ending === 'ignored',
+                );
+                break;
+              }
+              case 'call':
+                real = await callBreaker(b, clock, op);
+                expected = model.call(
+                  op.durationMs,
+                  op.ending === 'error' || op.ending === 'callbackThrows',
+                  op.ending === 'ignored',
+                );
+                break;
+              case 'advance':
+                clock.advance(op.ms);
+                model.advance(op.ms);
+                break;
+              case 'forceOpen':
+                b.forceOpen();
+                model.manual('forced_open');
+                break;
+              case 'reset':
+                b.reset();
+                model.manual('closed');
+                break;
+              case 'disable':
+                b.disable();
+                model.manual('disabled');
+                break;
+              case 'metricsOnly':
+                b.metricsOnly();
+                model.manual('metrics_only');
+                break;
+            }
+            check(step, op, real, expected);
+          }
+          // Whatever is still running ends, in order, so nothing is left pending.
+          for (const [i, call] of inFlight.entries()) {
+            await call.settle('ok');
+            model.settle(call.ticket, false);
+            check(ops.length + i, 'drain');
+          }
+          subscription.unsubscribe();
+          if (probesInThisRun >= 2) runsWithConcurrentProbes++;
+        },
+      ),
+      { numRuns: 200 },
+    );
+    // The runs did reach what this test is for: several probes of one half-open state in flight at once,
+    // in many sequences, up to the largest halfOpenMaxCalls generated.
+    expect(runsWithConcurrentProbes).toBeGreaterThanOrEqual(10);
+    expect(maxProbesInFlight).toBeGreaterThanOrEqual(3);
   });
 });

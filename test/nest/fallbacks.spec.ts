@@ -79,6 +79,16 @@ class OtherFallbacks {
     return `price ${id}`;
   }
 
+  @CircuitBreaker('unkeyable', {
+    fallback: {
+      lastKnownGood: { ttlMs: 60_000, maxEntries: 10, key: (id: string) => JSON.parse(id) as string },
+    },
+  })
+  async sku(id: string): Promise<string> {
+    if (this.failing) throw new Down('sku down');
+    return `sku ${id}`;
+  }
+
   @CircuitBreaker('broken', { fallback: 'explode' })
   async broken(): Promise<string> {
     throw new Down('primary failed');
@@ -158,6 +168,32 @@ describe('fallbacks of decorated methods', () => {
     await expect(other.product('b')).rejects.toThrow('catalog down');
     clock.advance(60_000);
     await expect(other.product('a')).rejects.toThrow('catalog down');
+  });
+
+  it('runs a call uncached when its lastKnownGood key throws, with one process warning for the breaker', async () => {
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const other = moduleRef.get(OtherFallbacks);
+      other.failing = false;
+      await expect(other.sku('not json')).resolves.toBe('sku not json'); // key: JSON.parse throws
+      await expect(other.sku('"ok"')).resolves.toBe('sku "ok"');
+      other.failing = true;
+      await expect(other.sku('not json')).rejects.toThrow('sku down'); // nothing was cached for it
+      await expect(other.sku('"ok"')).resolves.toBe('sku "ok"'); // a key that works still caches
+      const warnings = warn.mock.calls.filter((call) => String(call[0]).includes('"unkeyable"'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0][0]).toMatch(
+        /^breaker "unkeyable": fallback\.lastKnownGood\.key threw SyntaxError: /,
+      );
+      expect(warnings[0][1]).toEqual({ code: 'EBREAKERCALLBACK' });
+      expect(moduleRef.get(CircuitBreakerRegistry).get('unkeyable').snapshot()).toMatchObject({
+        successfulCalls: 2,
+        failedCalls: 2,
+        fallbacks: 1,
+      });
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('passes a failed result (isResultFailure) to the method fallback', () => {

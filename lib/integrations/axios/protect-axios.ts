@@ -119,8 +119,12 @@ function sendThroughBreaker(
     if (signal !== undefined) inner.signal = signal;
     return adapter(inner).then((response) => {
       response.config = config;
-      if (!rules.isFailureStatus(response.status)) return response;
+      // Held first: a throwing isFailureStatus rejects the call, and the unread body is then released.
       failed = response;
+      if (!rules.isFailureStatus(breaker.name, response.status, response)) {
+        failed = undefined;
+        return response;
+      }
       const retryAfter = response.headers?.['retry-after'] as unknown;
       const hint = rules.hintFor(
         response.status,

@@ -72,8 +72,12 @@ export function breakerFetch(registry: BreakerRegistry, options: BreakerFetchOpt
       const request = isRequest(target) && target.body !== null ? target.clone() : target;
       const sent = signal === callerSignal ? send(request, options) : send(request, { ...options, signal });
       return sent.then((response) => {
-        if (!rules.isFailureStatus(response.status)) return response;
+        // Held first: a throwing isFailureStatus rejects the call, and the unread body is then released.
         failed = response;
+        if (!rules.isFailureStatus(breaker.name, response.status, response)) {
+          failed = undefined;
+          return response;
+        }
         const hint = rules.hintFor(
           response.status,
           response.headers.get('retry-after'),

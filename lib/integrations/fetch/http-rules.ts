@@ -1,5 +1,5 @@
 import type { Breaker } from '../../core/breaker';
-import { BreakerConfigError } from '../../core/errors';
+import { BreakerCallbackError, BreakerConfigError } from '../../core/errors';
 import { describeValue } from '../../core/options';
 import type { BreakerRegistry } from '../../core/registry';
 import { retryAfterHint } from './retry-after';
@@ -10,17 +10,23 @@ export const DEFAULT_RETRY_AFTER_MAX_MS = 300_000;
 /** The options every HTTP integration shares. `R` is what the name rule receives besides the URL. */
 export interface HttpBreakerRuleOptions<R extends unknown[] = []> {
   /**
-   * The breaker a request goes through, by name (each name its own breaker, unbounded). Default: the
-   * keyed breaker of the URL's origin (e.g. `https://api.example.com`) in the family `family`.
+   * The breaker a request goes through, by name (each name its own breaker, unbounded). Default (and when
+   * it returns undefined): the keyed breaker of the URL's origin (e.g. `https://api.example.com`) in the
+   * family `family`. If it throws or returns anything else, the request is not sent and rejects with
+   * `BreakerCallbackError` (callback `name`).
    */
-  name?: (url: URL, ...request: R) => string;
+  name?: (url: URL, ...request: R) => string | undefined;
   /**
    * The family whose keys the per-origin breakers are (default `'fetch'` for `breakerFetch`, `'axios'`
    * for axios): configured by `breakers[family]`, bounded by its `keys` options; `breakers[origin]`, when
    * present, overrides the family's options for that origin.
    */
   family?: string;
-  /** Statuses that count as failures (the response still reaches the caller). Default: `status >= 500`. */
+  /**
+   * Statuses that count as failures (the response still reaches the caller). Default: `status >= 500`.
+   * If it throws, the call is one failure and rejects with `BreakerCallbackError` (callback
+   * `isFailureStatus`, `original`: the response), never retried nor replaced by a fallback.
+   */
   isFailureStatus?: (status: number) => boolean;
   /**
    * A `Retry-After` on a failed 503 or 429 that opens the circuit makes OPEN last
@@ -31,9 +37,18 @@ export interface HttpBreakerRuleOptions<R extends unknown[] = []> {
 
 /** Validated rules, ready for the request path. */
 export interface HttpRules<R extends unknown[]> {
-  /** The breaker of a request: by the `name` rule when given, else the origin's key in the family. */
+  /**
+   * The breaker of a request: by the `name` rule when given (undefined: the default), else the origin's
+   * key in the family. A `name` rule that throws or returns neither a non-empty string nor undefined
+   * throws `BreakerCallbackError` (callback `name`): nothing is sent and nothing is recorded.
+   */
   breakerFor(registry: BreakerRegistry, url: URL, ...request: R): Breaker;
-  isFailureStatus(status: number): boolean;
+  /**
+   * Whether `response` (with `status`) is a failure of `breaker`. An `isFailureStatus` that throws throws
+   * `BreakerCallbackError` (callback `isFailureStatus`, original: the response): the breaker records it as
+   * one failure, never retries it, and no fallback masks it.
+   */
+  isFailureStatus(breakerName: string, status: number, response: unknown): boolean;
   /** The OPEN-duration hint of a failed response, or undefined. */
   hintFor(status: number, retryAfterHeader: string | null | undefined, nowMs: number): number | undefined;
 }
@@ -86,17 +101,31 @@ export function resolveHttpRules<R extends unknown[]>(
   const maxMs = retryAfterCap(owner, options.retryAfter);
   return {
     breakerFor(registry, url, ...request) {
-      if (name === undefined)
-        return registry.keyed(family, url.origin, (origin) => registry.configuredOptions(origin));
-      const breakerName: unknown = name(url, ...request);
-      if (typeof breakerName !== 'string' || breakerName.length === 0) {
-        throw new BreakerConfigError(
-          `${owner}: the name rule returned ${describeValue(breakerName)} for ${url.href}; it must return a non-empty string`,
-        );
+      let breakerName: unknown;
+      if (name !== undefined) {
+        // The family names the error: no breaker is chosen yet, and the request is neither sent nor recorded.
+        try {
+          breakerName = name(url, ...request);
+        } catch (thrown) {
+          throw new BreakerCallbackError(family, 'name', thrown, url);
+        }
+        if (breakerName !== undefined && (typeof breakerName !== 'string' || breakerName.length === 0)) {
+          const problem = new TypeError(
+            `${owner}: the name rule returned ${describeValue(breakerName)} for ${url.href}; it must return a non-empty string or undefined`,
+          );
+          throw new BreakerCallbackError(family, 'name', problem, url);
+        }
       }
-      return registry.get(breakerName);
+      if (typeof breakerName === 'string') return registry.get(breakerName);
+      return registry.keyed(family, url.origin, (origin) => registry.configuredOptions(origin));
     },
-    isFailureStatus: (status) => isFailureStatus(status) === true,
+    isFailureStatus(breakerName, status, response) {
+      try {
+        return isFailureStatus(status) === true;
+      } catch (thrown) {
+        throw new BreakerCallbackError(breakerName, 'isFailureStatus', thrown, response);
+      }
+    },
     hintFor: (status, header, nowMs) =>
       maxMs === undefined ? undefined : retryAfterHint(status, header, nowMs, maxMs),
   };
