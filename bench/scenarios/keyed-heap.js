@@ -86,7 +86,7 @@ function idleCheck(ctx) {
 
 async function checks(ctx, log) {
   const registry = new ctx.libs.ours.BreakerRegistry({ defaults: { keys: { max: KEYS } } });
-  const { BreakerMetricsCollector } = http(ctx, 'prometheus-collector.js');
+  const { BreakerMetricsCollector } = http(ctx, 'prometheus/collector.js');
   const collector = new BreakerMetricsCollector(registry).start();
   for (let i = 0; i < KEYS; i++) {
     const breaker = registry.get(`family-${i % FAMILIES}`, `key-${i}`);
