@@ -67,7 +67,7 @@ function perCallCase(id, label, otel, breakerOptions = {}) {
 /** The built Prometheus collector next to the core being measured: the peer the collection is paired with. */
 function prometheusCollector(ctx) {
   const dir = ctx.ours === undefined ? path.join(ROOT, 'dist', 'http') : path.resolve(ctx.ours, '..', 'http');
-  return require(path.join(dir, 'prometheus-collector.js')).BreakerMetricsCollector;
+  return require(path.join(dir, 'prometheus', 'collector.js')).BreakerMetricsCollector;
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
