@@ -67,6 +67,8 @@ export interface CallEngine extends CallPolicy, ShapeMemory {
   onTimeout(permit: number, start: number, error: CallTimeoutError): void;
   rejectsFor(ms: number): boolean;
   countFallback(error: unknown): void;
+  /** Counts an attempt the retry policy starts again. */
+  countRetry(): void;
   waitSignal(args: unknown[], extra?: AbortSignal): LinkedSignal;
   runPromise(fn: AnyFn, thisArg: unknown, args: unknown[], policy?: CallPolicy): Promise<unknown>;
 
