@@ -205,60 +205,6 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
     return this.fleet !== undefined && this.fleet.asking;
   }
 
-  /**
-   * @internal
-   * The permit for a call whose `acquire()` asked the fleet (`askFleet`), once the store answered. The
-   * call is already counted in `totalCalls`.
-   */
-  fleetProbe(): Promise<number> {
-    const link = this.fleet?.link;
-    if (link === undefined) return Promise.resolve(this.decideLocally());
-    return link.acquireProbe().then((answer) => {
-      if (answer === 'local') return this.decideLocally();
-      const mode = this.mode;
-      if (answer === 'granted') {
-        if (mode === HALF_OPEN && this.probesInFlight < this.options.halfOpenMaxCalls) {
-          this.probesInFlight++;
-          return this.generation;
-        }
-        link.probeReleased();
-      }
-      // The state may have moved on while the store answered (e.g. the fleet closed): judge it now.
-      return mode === HALF_OPEN || mode === OPEN || mode === FORCED_OPEN ? REJECTED : this.decideLocally();
-    });
-  }
-
-  /**
-   * @internal
-   * The permit of a call leaving the bulkhead queue: its own while the state is the one that admitted it;
-   * after a change, admission is asked again by local rules (the call is already counted, and is not
-   * counted twice). REJECTED when the circuit now refuses it.
-   */
-  readmit(permit: number): number {
-    if (permit === this.generation) return permit;
-    const counted = this.totalCalls;
-    let next = this.acquire();
-    if (next === REJECTED && this.askFleet) next = this.decideLocally();
-    this.totalCalls = counted;
-    return next;
-  }
-
-  /** @internal A permit by local rules alone, for a call already counted (sync calls, or no answer from the store). */
-  decideLocally(): number {
-    if (this.mode === OPEN) {
-      const now = this.clock.now();
-      if (now - this.openedAt < this.openDurationMs) return REJECTED;
-      this.transition(HALF_OPEN, `${this.openDurationMs} ms elapsed since opening`, now);
-    }
-    const mode = this.mode;
-    if (mode === CLOSED || mode === DISABLED || mode === METRICS_ONLY) return this.generation;
-    if (mode === HALF_OPEN && this.probesInFlight < this.options.halfOpenMaxCalls) {
-      this.probesInFlight++;
-      return this.generation;
-    }
-    return REJECTED;
-  }
-
   // ---------------------------------------------------------------- shared store (see store.ts)
 
   /** @internal Connects this breaker to a store (a registry does it for its breakers). */
