@@ -3,8 +3,7 @@ import { BreakerReporting } from './breaker-reporting';
 import type { Clock } from './clock';
 import { CallThrottledError, CircuitOpenError, ResultFailureError, type CallTimeoutError } from './errors';
 import type { FleetParticipation } from './fleet-participation';
-import { CLOSED, DISABLED, HALF_OPEN, METRICS_ONLY, OPEN, REJECTED, STATES } from './machine-modes';
-import { OccasionalCounts } from './occasional-counts';
+import { CLOSED, DISABLED, HALF_OPEN, METRICS_ONLY, OPEN, REJECTED, STATES } from './circuit-state';
 import { openDuration } from './open-duration';
 import type { ResolvedOptions } from './options';
 import { rateTripReason } from './rate-trip';
@@ -24,6 +23,21 @@ const LOCAL_CALL = 2;
 const FLEET_GRANTED = 3;
 /** The store refused it (another instance holds the fleet's probes). */
 const FLEET_REFUSED = 4;
+
+/**
+ * Cumulative counters that most breakers never move off zero (ignored errors, cancellations, timeouts,
+ * fallbacks served, retries, openings, throttled calls). They live in a separate object created by the first of them, so a
+ * healthy breaker does not carry five zero fields; the counters every call touches stay on the breaker.
+ */
+export class OccasionalCounts {
+  ignored = 0;
+  cancelled = 0;
+  timeouts = 0;
+  fallbacks = 0;
+  retries = 0;
+  opened = 0;
+  throttled = 0;
+}
 
 /**
  * The circuit itself: its state, the counters every call moves, permits, outcomes and transitions.

@@ -1,8 +1,8 @@
 import type { DurationObserver, EventSinks, NotableEventObserver } from './breaker-reporting';
-import type { CircuitState } from './circuit-state';
 import { CircuitCore } from './circuit-core';
 import { FleetParticipation } from './fleet-participation';
 import {
+  type CircuitState,
   CLOSED,
   DISABLED,
   FORCED_OPEN,
@@ -11,7 +11,7 @@ import {
   OPEN,
   REJECTED as NO_PERMIT,
   STATES,
-} from './machine-modes';
+} from './circuit-state';
 import { openDuration } from './open-duration';
 import type { ResolvedOptions } from './options';
 import { rate } from './rate-trip';
