@@ -6,8 +6,7 @@ import type { FleetParticipation } from './fleet-participation';
 import { CLOSED, DISABLED, HALF_OPEN, METRICS_ONLY, OPEN, REJECTED, STATES } from './circuit-state';
 import { openDuration } from './open-duration';
 import type { ResolvedOptions } from './options';
-import { rateTripReason } from './rate-trip';
-import { CountWindow, TimeWindow, type SlidingWindow } from './sliding-window';
+import { CountWindow, rateTripReason, TimeWindow, type SlidingWindow } from './sliding-window';
 import type { TransitionSource } from './store';
 import type { BreakerEvent } from './types';
 

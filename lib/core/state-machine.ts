@@ -14,7 +14,7 @@ import {
 } from './circuit-state';
 import { openDuration } from './open-duration';
 import type { ResolvedOptions } from './options';
-import { rate } from './rate-trip';
+import { rate } from './sliding-window';
 import type { CircuitStateStore, SharedState, StoreParticipant, WindowCounts } from './store';
 import type { BreakerSnapshot, CallCounts, StoreStatus } from './types';
 
