@@ -1,25 +1,29 @@
 import { setMaxListeners } from 'node:events';
 import type { Observable } from 'rxjs';
 import { Bulkhead } from './bulkhead';
-import { recordedError, settledPromise } from './call-outcome';
-import type { AnyFn, CallPolicy, Shape, ShapeMemory } from './call-engine';
-import { createCallPolicy } from './call-policy';
-import { discoverShape } from './call-shape';
+import type { AnyFn, CallPolicy, Shape, ShapeMemory } from './call/engine';
+import { createCallPolicy } from './call/fallback';
+import { observableWithPolicy } from './call/observable';
+import { recordedError, settledPromise } from './call/outcome';
+import {
+  attemptPromise,
+  buildFastHandlers,
+  invokePromise,
+  promiseWithPolicy,
+  promiseWithPolicyClosed,
+} from './call/promise';
+import { discoverShape } from './call/shape';
+import { callSync } from './call/sync';
 import { callerSignal, linkSignals, type LinkedSignal } from './call-signal';
 import { checkedClock, systemClock, type Clock } from './clock';
 import { BreakerConfigError } from './errors';
 import type { LastKnownGood } from './last-known-good';
-import { observableWithPolicy } from './observable-pipeline';
 import { describeValue, resolveOptions, type ResolvedOptions } from './options';
-import { attemptPromise, invokePromise } from './promise-attempt';
-import { promiseWithPolicy, promiseWithPolicyClosed } from './promise-policy';
-import { buildFastHandlers } from './promise-settlement';
 import { isPromiseLike } from './rx';
 import { BreakerStateMachine, REJECTED } from './state-machine';
-import { callSync } from './sync-call';
 import type { BreakerEvent, BreakerOptions, FallbackOption } from './types';
 
-export type { CallPolicy, Shape, ShapeMemory } from './call-engine';
+export type { CallPolicy, Shape, ShapeMemory } from './call/engine';
 
 const AsyncFunction = async function () {}.constructor;
 
@@ -40,9 +44,10 @@ export interface BreakerDeps {
  * first): fallback → retry → breaker → bulkhead → timeout → fn.
  *
  * The class holds the public API and the CLOSED fast paths (kept here, small, so that V8 inlines them
- * into the caller); each pipeline lives in its own file as functions of the breaker: shape discovery
- * (call-shape.ts), synchronous calls (sync-call.ts), Promise attempts and their policies
- * (promise-attempt.ts, promise-policy.ts), Observables (observable-attempt.ts, observable-pipeline.ts).
+ * into the caller); each call shape has one file under call/, as functions of the breaker: Promise calls
+ * (call/promise.ts), Observables (call/observable.ts), synchronous calls (call/sync.ts) and shape
+ * discovery for execute() (call/shape.ts); call/outcome.ts records what a call did, call/fallback.ts
+ * serves fallbacks.
  *
  * @example
  * const payment = createBreaker('payment', { failureThreshold: 3, halfOpenAfterMs: 30_000 });
@@ -64,7 +69,7 @@ export class Breaker extends BreakerStateMachine {
    * `null`: disposed before anything waited (evicted keys are many): made already aborted if ever asked for.
    */
   private closingController: AbortController | undefined | null;
-  /** @internal The permit whose generation `fastOk` and `fastErr` settle (see promise-settlement.ts). */
+  /** @internal The permit whose generation `fastOk` and `fastErr` settle (see call/promise.ts). */
   fastPermit = -1;
   /** @internal */
   fastOk: (value: unknown) => unknown = passValue;

@@ -3,14 +3,40 @@ import { BreakerReporting } from './breaker-reporting';
 import type { Clock } from './clock';
 import { CallThrottledError, CircuitOpenError, ResultFailureError, type CallTimeoutError } from './errors';
 import type { FleetParticipation } from './fleet-participation';
-import { CLOSED, DISABLED, HALF_OPEN, METRICS_ONLY, OPEN, REJECTED, STATES } from './machine-modes';
-import { OccasionalCounts } from './occasional-counts';
+import { CLOSED, DISABLED, HALF_OPEN, METRICS_ONLY, OPEN, REJECTED, STATES } from './circuit-state';
 import { openDuration } from './open-duration';
 import type { ResolvedOptions } from './options';
-import { rateTripReason } from './rate-trip';
-import { CountWindow, TimeWindow, type SlidingWindow } from './sliding-window';
+import { CountWindow, rateTripReason, TimeWindow, type SlidingWindow } from './sliding-window';
 import type { TransitionSource } from './store';
 import type { BreakerEvent } from './types';
+
+// Who asks `admit()` for a permit.
+type Asker = 0 | 1 | 2 | 3 | 4;
+/** A new call (`acquire`): counted here; the throttle draws in CLOSED; a shared store admits its probe. */
+const NEW_CALL = 0;
+/** A queued call whose state changed while it waited (`readmit`): counted already; the throttle draws; no fleet. */
+const QUEUED_CALL = 1;
+/** A counted call decided by local rules alone (sync calls, the store answered 'local' or not at all). */
+const LOCAL_CALL = 2;
+/** The store granted the fleet's probe permit to a call `acquire()` sent to ask it. */
+const FLEET_GRANTED = 3;
+/** The store refused it (another instance holds the fleet's probes). */
+const FLEET_REFUSED = 4;
+
+/**
+ * Cumulative counters that most breakers never move off zero (ignored errors, cancellations, timeouts,
+ * fallbacks served, retries, openings, throttled calls). They live in a separate object created by the first of them, so a
+ * healthy breaker does not carry five zero fields; the counters every call touches stay on the breaker.
+ */
+export class OccasionalCounts {
+  ignored = 0;
+  cancelled = 0;
+  timeouts = 0;
+  fallbacks = 0;
+  retries = 0;
+  opened = 0;
+  throttled = 0;
+}
 
 /**
  * The circuit itself: its state, the counters every call moves, permits, outcomes and transitions.
@@ -83,23 +109,18 @@ export abstract class CircuitCore extends BreakerReporting {
 
   // ---------------------------------------------------------------- permits
 
-  /** @internal Returns a permit (the current generation) or REJECTED. OPEN turns HALF_OPEN here, lazily. */
+  /**
+   * @internal Returns a permit (the current generation) or REJECTED for a new call, and counts it. OPEN
+   * turns HALF_OPEN here, lazily. REJECTED with `askFleet` set means a shared store must admit the probe:
+   * an async caller then waits for `fleetProbe()`, a sync one takes `decideLocally()`.
+   */
   acquire(): number {
-    if (this.mode === CLOSED) {
+    // The hot path: CLOSED without a throttle admits every call (admit() would decide the same).
+    if (this.mode === CLOSED && this.throttle === undefined) {
       this.totalCalls++;
-      if (this.throttle !== undefined && this.throttles()) return REJECTED;
       return this.generation;
     }
-    return this.acquireSlow();
-  }
-
-  /** Draws whether the throttle refuses a CLOSED call (probes are exempt; a refusal counts as a request). */
-  private throttles(): boolean {
-    const refused = !(this.throttle as AdaptiveThrottle).admits(this.clock.now(), this.random, this);
-    this.throttledNow = refused;
-    // A refusal here is the throttle's alone: no half-open probe is waiting for the fleet.
-    if (refused && this.fleet !== undefined) this.fleet.asking = false;
-    return refused;
+    return this.admit(NEW_CALL);
   }
 
   /**
@@ -112,28 +133,91 @@ export abstract class CircuitCore extends BreakerReporting {
     return this.generation;
   }
 
-  private acquireSlow(): number {
+  /** @internal A permit by local rules alone, for a call already counted (sync calls, or no answer from the store). */
+  decideLocally(): number {
+    return this.admit(LOCAL_CALL);
+  }
+
+  /**
+   * @internal
+   * The permit of a call leaving the bulkhead queue: its own while the state is the one that admitted it;
+   * after a change, admission is asked again (the call is already counted, and is not counted twice).
+   * REJECTED when the circuit now refuses it.
+   */
+  readmit(permit: number): number {
+    return permit === this.generation ? permit : this.admit(QUEUED_CALL);
+  }
+
+  /**
+   * @internal
+   * The permit for a call whose `acquire()` asked the fleet (`askFleet`), once the store answered. The
+   * call is already counted in `totalCalls`.
+   */
+  fleetProbe(): Promise<number> {
+    const link = this.fleet?.link;
+    if (link === undefined) return Promise.resolve(this.admit(LOCAL_CALL));
+    return link.acquireProbe().then((answer) => {
+      if (answer === 'local') return this.admit(LOCAL_CALL);
+      if (answer !== 'granted') return this.admit(FLEET_REFUSED);
+      const permit = this.admit(FLEET_GRANTED);
+      // A fleet permit this breaker does not spend on a probe (full, or the state moved on) goes back.
+      if (permit === REJECTED || this.mode !== HALF_OPEN) link.probeReleased();
+      return permit;
+    });
+  }
+
+  /**
+   * The one admission decision, per state; `asker` says who asks (see the constants above the class):
+   * whether the call is counted here, whether the throttle draws, and how the fleet takes part.
+   */
+  private admit(asker: Asker): number {
     const mode = this.mode;
     if (mode === DISABLED) return this.generation;
-    this.totalCalls++;
-    if (mode === METRICS_ONLY) return this.generation;
-    if (this.fleet !== undefined) this.fleet.asking = false;
-    if (mode === OPEN) {
-      const now = this.clock.now();
-      if (now - this.openedAt < this.openDurationMs) return REJECTED;
-      this.transition(HALF_OPEN, `${this.openDurationMs} ms elapsed since opening`, now);
-    }
-    if (this.mode === HALF_OPEN && this.probesInFlight < this.options.halfOpenMaxCalls) {
-      const fleet = this.fleet;
-      if (fleet !== undefined && fleet.shared) {
-        // The fleet admits probes: async callers wait for `fleetProbe()`, sync ones `decideLocally()`.
-        fleet.asking = true;
-        return REJECTED;
+    if (asker === NEW_CALL) this.totalCalls++;
+    const fleet = this.fleet;
+    if (fleet !== undefined && asker === NEW_CALL) fleet.asking = false;
+    switch (mode) {
+      case CLOSED:
+        if (this.throttle !== undefined && (asker === NEW_CALL || asker === QUEUED_CALL) && this.throttles())
+          return REJECTED;
+        return this.generation;
+      case METRICS_ONLY:
+        return this.generation;
+      case OPEN: {
+        // The store answered for a state that has since reopened: the answer is stale, the call refused.
+        if (asker === FLEET_GRANTED || asker === FLEET_REFUSED) return REJECTED;
+        const now = this.clock.now();
+        if (now - this.openedAt < this.openDurationMs) return REJECTED;
+        this.transition(HALF_OPEN, `${this.openDurationMs} ms elapsed since opening`, now);
+        return this.admitProbe(asker);
       }
-      this.probesInFlight++;
-      return this.generation;
+      case HALF_OPEN:
+        return this.admitProbe(asker);
+      default:
+        // FORCED_OPEN
+        return REJECTED;
     }
-    return REJECTED;
+  }
+
+  /** HALF_OPEN admission: a probe while there is room, and a shared store admits new calls' probes fleet-wide. */
+  private admitProbe(asker: Asker): number {
+    if (this.probesInFlight >= this.options.halfOpenMaxCalls || asker === FLEET_REFUSED) return REJECTED;
+    const fleet = this.fleet;
+    if (asker === NEW_CALL && fleet !== undefined && fleet.shared) {
+      fleet.asking = true;
+      return REJECTED;
+    }
+    this.probesInFlight++;
+    return this.generation;
+  }
+
+  /** Draws whether the throttle refuses a CLOSED call (probes are exempt; a refusal counts as a request). */
+  private throttles(): boolean {
+    const refused = !(this.throttle as AdaptiveThrottle).admits(this.clock.now(), this.random, this);
+    this.throttledNow = refused;
+    // A refusal here is the throttle's alone: no half-open probe is waiting for the fleet.
+    if (refused && this.fleet !== undefined) this.fleet.asking = false;
+    return refused;
   }
 
   /** @internal Counts a rejection and builds its error (without a stack trace: it is thrown per call on a hot path). */

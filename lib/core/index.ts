@@ -1,7 +1,7 @@
 export { CircuitState } from './circuit-state';
 export { systemClock, type Clock } from './clock';
 export { ManualClock } from './manual-clock';
-export type { SleepingClock } from './sleep';
+export type { SleepingClock } from './call/retry';
 export {
   CircuitOpenError,
   CallThrottledError,

@@ -5,7 +5,7 @@ import { checkedClock, type Clock } from './clock';
 import { BreakerConfigError } from './errors';
 import { EventHub } from './event-hub';
 import { describeValue, resolveOptions, type ResolvedOptions } from './options';
-import { rate } from './rate-trip';
+import { rate } from './sliding-window';
 import { isStateStore, type CircuitStateStore } from './store';
 import type { BreakerEvent, BreakerOptions, BreakerSnapshot } from './types';
 

@@ -1,8 +1,8 @@
 import type { DurationObserver, EventSinks, NotableEventObserver } from './breaker-reporting';
-import type { CircuitState } from './circuit-state';
 import { CircuitCore } from './circuit-core';
 import { FleetParticipation } from './fleet-participation';
 import {
+  type CircuitState,
   CLOSED,
   DISABLED,
   FORCED_OPEN,
@@ -11,10 +11,10 @@ import {
   OPEN,
   REJECTED as NO_PERMIT,
   STATES,
-} from './machine-modes';
+} from './circuit-state';
 import { openDuration } from './open-duration';
 import type { ResolvedOptions } from './options';
-import { rate } from './rate-trip';
+import { rate } from './sliding-window';
 import type { CircuitStateStore, SharedState, StoreParticipant, WindowCounts } from './store';
 import type { BreakerSnapshot, CallCounts, StoreStatus } from './types';
 
@@ -204,60 +204,6 @@ export abstract class BreakerStateMachine extends CircuitCore implements StorePa
   /** Set when `acquire()` returned REJECTED only because the fleet must admit the probe (`fleetProbe()`). */
   protected get askFleet(): boolean {
     return this.fleet !== undefined && this.fleet.asking;
-  }
-
-  /**
-   * @internal
-   * The permit for a call whose `acquire()` asked the fleet (`askFleet`), once the store answered. The
-   * call is already counted in `totalCalls`.
-   */
-  fleetProbe(): Promise<number> {
-    const link = this.fleet?.link;
-    if (link === undefined) return Promise.resolve(this.decideLocally());
-    return link.acquireProbe().then((answer) => {
-      if (answer === 'local') return this.decideLocally();
-      const mode = this.mode;
-      if (answer === 'granted') {
-        if (mode === HALF_OPEN && this.probesInFlight < this.options.halfOpenMaxCalls) {
-          this.probesInFlight++;
-          return this.generation;
-        }
-        link.probeReleased();
-      }
-      // The state may have moved on while the store answered (e.g. the fleet closed): judge it now.
-      return mode === HALF_OPEN || mode === OPEN || mode === FORCED_OPEN ? REJECTED : this.decideLocally();
-    });
-  }
-
-  /**
-   * @internal
-   * The permit of a call leaving the bulkhead queue: its own while the state is the one that admitted it;
-   * after a change, admission is asked again by local rules (the call is already counted, and is not
-   * counted twice). REJECTED when the circuit now refuses it.
-   */
-  readmit(permit: number): number {
-    if (permit === this.generation) return permit;
-    const counted = this.totalCalls;
-    let next = this.acquire();
-    if (next === REJECTED && this.askFleet) next = this.decideLocally();
-    this.totalCalls = counted;
-    return next;
-  }
-
-  /** @internal A permit by local rules alone, for a call already counted (sync calls, or no answer from the store). */
-  decideLocally(): number {
-    if (this.mode === OPEN) {
-      const now = this.clock.now();
-      if (now - this.openedAt < this.openDurationMs) return REJECTED;
-      this.transition(HALF_OPEN, `${this.openDurationMs} ms elapsed since opening`, now);
-    }
-    const mode = this.mode;
-    if (mode === CLOSED || mode === DISABLED || mode === METRICS_ONLY) return this.generation;
-    if (mode === HALF_OPEN && this.probesInFlight < this.options.halfOpenMaxCalls) {
-      this.probesInFlight++;
-      return this.generation;
-    }
-    return REJECTED;
   }
 
   // ---------------------------------------------------------------- shared store (see store.ts)

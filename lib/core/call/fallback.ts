@@ -1,10 +1,10 @@
-import type { Clock } from './clock';
-import { isFallbackCase } from './error-classification';
-import { ResultFailureError } from './errors';
-import { LastKnownGood } from './last-known-good';
-import type { ResolvedOptions } from './options';
-import type { FallbackOption } from './types';
-import type { Call, CallEngine, CallPolicy } from './call-engine';
+import type { Clock } from '../clock';
+import { ResultFailureError } from '../errors';
+import { LastKnownGood } from '../last-known-good';
+import type { ResolvedOptions } from '../options';
+import type { FallbackOption } from '../types';
+import type { Call, CallEngine, CallPolicy } from './engine';
+import { isFallbackCase } from './outcome';
 
 /** A policy with `fallback` (validated) in place of the breaker's own; undefined keeps the breaker's. */
 export function createCallPolicy(

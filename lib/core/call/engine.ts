@@ -1,13 +1,12 @@
-import type { Bulkhead } from './bulkhead';
-import type { LinkedSignal } from './call-signal';
-import type { Clock } from './clock';
-import type { CallTimeoutError, CircuitOpenError } from './errors';
-import type { LastKnownGood } from './last-known-good';
-import type { ResolvedOptions } from './options';
-import type { FallbackOption } from './types';
+import type { Bulkhead } from '../bulkhead';
+import type { LinkedSignal } from '../call-signal';
+import type { Clock } from '../clock';
+import type { CallTimeoutError, CircuitOpenError } from '../errors';
+import type { LastKnownGood } from '../last-known-good';
+import type { ResolvedOptions } from '../options';
+import type { FallbackOption } from '../types';
 
-// The narrow interface below the call paths (call-shape, sync-call, promise-*, observable-*, call-outcome,
-// call-policy): what they ask of a breaker. `Breaker` implements it; the call paths never import the class,
+// The narrow interface below the call paths (the files of call/): what they ask of a breaker. `Breaker` implements it; the call paths never import the class,
 // so lib/core has no import cycle. Nothing here is public API.
 
 /** A protected function as the call paths hold it: its argument types are the caller's business. */
@@ -72,7 +71,7 @@ export interface CallEngine extends CallPolicy, ShapeMemory {
   waitSignal(args: unknown[], extra?: AbortSignal): LinkedSignal;
   runPromise(fn: AnyFn, thisArg: unknown, args: unknown[], policy?: CallPolicy): Promise<unknown>;
 
-  /** The permit whose generation `fastOk` and `fastErr` settle (see promise-settlement.ts). */
+  /** The permit whose generation `fastOk` and `fastErr` settle (see promise.ts). */
   fastPermit: number;
   fastOk: (value: unknown) => unknown;
   fastErr: (error: unknown) => never;

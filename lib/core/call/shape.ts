@@ -1,15 +1,12 @@
-import { invoke } from './call-invocation';
-import { settleError } from './call-outcome';
-import { fallbackOrThrow } from './call-policy';
-import { callerSignal } from './call-signal';
-import { observableWithPolicy } from './observable-pipeline';
-import { raceTimeout } from './promise-attempt';
-import { promiseWithPolicy } from './promise-policy';
-import { trackPromise } from './promise-settlement';
-import { isObservableLike, isPromiseLike } from './rx';
-import { REJECTED } from './state-machine';
-import { finishSync, warnIfRetryIgnored } from './sync-call';
-import type { AnyFn, CallEngine, CallPolicy, ShapeMemory } from './call-engine';
+import { callerSignal } from '../call-signal';
+import { REJECTED } from '../circuit-state';
+import { isObservableLike, isPromiseLike } from '../rx';
+import type { AnyFn, CallEngine, CallPolicy, ShapeMemory } from './engine';
+import { fallbackOrThrow } from './fallback';
+import { observableWithPolicy } from './observable';
+import { invoke, settleError } from './outcome';
+import { promiseWithPolicy, raceTimeout, trackPromise } from './promise';
+import { finishSync, warnIfRetryIgnored } from './sync';
 
 /**
  * Acquires now, calls fn, and continues in the pipeline that fits what came back, remembering the shape.

@@ -1,9 +1,9 @@
-import { isFailedResult, settleError } from './call-outcome';
-import { fallbackOrThrow } from './call-policy';
-import { ResultFailureError } from './errors';
-import { isObservableLike, isPromiseLike } from './rx';
-import { REJECTED } from './state-machine';
-import type { AnyFn, Call, CallEngine, CallPolicy, ShapeMemory } from './call-engine';
+import { REJECTED } from '../circuit-state';
+import { ResultFailureError } from '../errors';
+import { isObservableLike, isPromiseLike } from '../rx';
+import type { AnyFn, Call, CallEngine, CallPolicy, ShapeMemory } from './engine';
+import { fallbackOrThrow } from './fallback';
+import { isFailedResult, settleError } from './outcome';
 
 /**
  * One synchronous call through the breaker: a rejection is a synchronous throw and nothing waits. So a
