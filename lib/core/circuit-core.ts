@@ -172,7 +172,9 @@ export abstract class CircuitCore extends BreakerReporting {
    */
   private admit(asker: Asker): number {
     const mode = this.mode;
-    if (mode === DISABLED) return this.generation;
+    // A DISABLED permit is the negated generation: its call records nothing, even if it ends after the
+    // state changed (a plain generation would then look like a late outcome, which counts).
+    if (mode === DISABLED) return -this.generation;
     if (asker === NEW_CALL) this.totalCalls++;
     const fleet = this.fleet;
     if (fleet !== undefined && asker === NEW_CALL) fleet.asking = false;
@@ -278,7 +280,7 @@ export abstract class CircuitCore extends BreakerReporting {
 
   private recordSuccess(permit: number, start: number): void {
     const mode = this.mode;
-    if (mode === DISABLED && permit === this.generation) return;
+    if (permit < 0) return; // admitted while DISABLED: records nothing
     let now = 0;
     let slow = false;
     if (this.readsEnd) {
@@ -326,7 +328,7 @@ export abstract class CircuitCore extends BreakerReporting {
   /** @internal */
   onFailure(permit: number, start: number, error: unknown, timedOut = false): void {
     const mode = this.mode;
-    if (mode === DISABLED && permit === this.generation) return;
+    if (permit < 0) return; // admitted while DISABLED: records nothing
     const now = this.clock.now();
     const slow = this.readsStart && this.isSlow(now - start);
     this.failedCalls++;
@@ -364,7 +366,7 @@ export abstract class CircuitCore extends BreakerReporting {
 
   /** @internal An error the classifier said is not a failure: passes through, touches neither window nor counts. */
   onIgnored(permit: number, error: unknown): void {
-    if (this.mode === DISABLED && permit === this.generation) return;
+    if (permit < 0) return; // admitted while DISABLED: records nothing
     this.occasional().ignored++;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
     // An ignored error is the downstream answering: an accept for the throttle.
@@ -375,14 +377,14 @@ export abstract class CircuitCore extends BreakerReporting {
 
   /** @internal A call its caller abandoned (unsubscribed, aborted): records nothing, gives a probe permit back. */
   onCancel(permit: number): void {
-    if (this.mode === DISABLED && permit === this.generation) return;
+    if (permit < 0) return; // admitted while DISABLED: records nothing
     this.occasional().cancelled++;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
   }
 
   /** @internal Undoes `acquire()` for a call that will be re-run through another path (counts nothing). */
   giveBack(permit: number): void {
-    if (this.mode === DISABLED && permit === this.generation) return;
+    if (permit < 0) return; // admitted while DISABLED: records nothing
     this.totalCalls--;
     if (permit === this.generation && this.mode === HALF_OPEN) this.releaseProbe();
     if (permit === REJECTED && this.throttledNow) {

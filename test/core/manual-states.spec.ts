@@ -64,6 +64,23 @@ describe('DISABLED', () => {
     expect(cumulative(after)).toEqual(cumulative(before));
     expect(after.consecutiveFailures).toBe(0);
   });
+
+  it('records nothing for a call let through while DISABLED that ends after the state changed', async () => {
+    const b = createBreaker('payment', { failureThreshold: 1 }, { clock: new ManualClock() });
+    b.disable();
+    const succeeding = deferred<string>();
+    const failing = deferred<string>();
+    const ok = b.executePromise(() => succeeding.promise);
+    const ko = b.executePromise(() => failing.promise);
+    b.reset();
+    succeeding.resolve('late');
+    failing.reject(new TestError());
+    await expect(ok).resolves.toBe('late');
+    await expect(ko).rejects.toBeInstanceOf(TestError);
+    const after = b.snapshot();
+    expect(cumulative(after)).toEqual(cumulative(createBreaker('fresh').snapshot()));
+    expect(after.state).toBe(CircuitState.CLOSED);
+  });
 });
 
 describe('METRICS_ONLY', () => {
